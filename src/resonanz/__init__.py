@@ -1,0 +1,1 @@
+"""Resonanz: listen, empower, engage."""

@@ -1,0 +1,1 @@
+"""The ``resonanz`` command line: thin wrappers over services and actions."""

@@ -1,0 +1,112 @@
+"""Shared CLI plumbing: the database for this invocation, output as table or JSON, and the one
+place that turns domain errors into messages and exit codes."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from resonanz.config import Settings, load_settings
+from resonanz.db.database import Database, open_database
+from resonanz.errors import (
+    ConfigError,
+    ConflictError,
+    ConnectorError,
+    InputError,
+    NotFoundError,
+    ResonanzError,
+)
+
+console = Console()
+err_console = Console(stderr=True)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+_overrides: dict[str, Any] = {}
+_db: Database | None = None
+
+EXIT_CODES: dict[type[ResonanzError], int] = {
+    NotFoundError: 3,
+    ConflictError: 4,
+    InputError: 5,
+    ConfigError: 6,
+    ConnectorError: 7,
+}
+
+
+def set_overrides(**values: Any) -> None:
+    global _db
+    _overrides.update({k: v for k, v in values.items() if v is not None})
+    _db = None
+
+
+def settings() -> Settings:
+    try:
+        return load_settings(**_overrides)
+    except ValueError as exc:
+        err_console.print(f"[red]error:[/red] invalid settings: {exc}")
+        raise typer.Exit(6) from exc
+
+
+def database() -> Database:
+    """The database for this command, opened (and migrated) on first use."""
+    global _db
+    if _db is None:
+        _db = open_database(settings())
+    return _db
+
+
+def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    """Domain errors become a red one-line message and a distinct exit code, never a traceback."""
+
+    @wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except ResonanzError as exc:
+            code = next((c for t, c in EXIT_CODES.items() if isinstance(exc, t)), 1)
+            err_console.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+            raise typer.Exit(code) from exc
+
+    return wrapper
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, default=_default, ensure_ascii=False, indent=2) + "\n")
+
+
+def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    table = Table(title=title, show_lines=False)
+    for col in columns:
+        table.add_column(col, overflow="fold")
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    console.print(table)
+
+
+def fmt_time(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"
+
+
+@contextmanager
+def session_scope() -> Iterator[Any]:
+    with database().sessions() as session, session.begin():
+        yield session

@@ -1,0 +1,70 @@
+"""Settings, read from ``RESONANZ_*`` environment variables and an optional ``.env`` file.
+
+Nothing here touches the disk or the network at import time: :func:`load_settings` is called by
+the entry points (CLI, app factory, worker) and the result is passed down explicitly, so tests
+can build their own settings without patching globals.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+APP_NAME = "resonanz"
+
+
+def default_data_dir() -> Path:
+    """The per-user data directory (``~/.local/share/resonanz`` on Linux)."""
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+class Settings(BaseSettings):
+    """Process-wide configuration.
+
+    ``database_url`` defaults to a SQLite file in :attr:`data_dir`, so a new user needs no server.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="RESONANZ_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    database_url: str | None = None
+    http_timeout_s: float = Field(default=20.0, gt=0)
+    http_max_bytes: int = Field(default=50 * 1024 * 1024, gt=0, description="largest response body read")
+    user_agent: str = "Resonanz/0.1 (+https://github.com/resonanz; self-hosted social listening)"
+    worker_threads: int = Field(default=2, ge=0, le=64)
+    job_lease_s: float = Field(default=60.0, gt=1)
+    job_max_attempts: int = Field(default=5, ge=1)
+    secrets_file: Path | None = None
+    max_item_bytes: int = Field(default=1024 * 1024, gt=0, description="a single item larger than this is quarantined")
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not value.startswith(("sqlite", "postgresql")):
+            raise ValueError(
+                "RESONANZ_DATABASE_URL must start with 'sqlite:///' or 'postgresql://' "
+                f"(got {value.split(':', 1)[0]!r})"
+            )
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The URL to connect to; the embedded SQLite file when none is configured."""
+        if self.database_url:
+            url = self.database_url
+            if url.startswith("postgresql://"):
+                # psycopg 3 is the driver we ship in the ``postgres`` extra.
+                url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+            return url
+        return f"sqlite:///{self.data_dir / 'resonanz.db'}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment; ``overrides`` (e.g. CLI flags) win when not ``None``."""
+    clean = {k: v for k, v in overrides.items() if v is not None}
+    return Settings(**clean)  # type: ignore[arg-type]

@@ -1,0 +1,15 @@
+"""Registers the connectors that ship with Resonanz."""
+
+from __future__ import annotations
+
+from resonanz.connectors.base import Connector
+from resonanz.hookspecs import hookimpl
+
+
+@hookimpl
+def register_connectors() -> list[type[Connector]]:
+    from resonanz.connectors.feed.connector import FeedConnector
+    from resonanz.connectors.file.connector import FileConnector
+    from resonanz.connectors.webhook.connector import WebhookConnector
+
+    return [FeedConnector, FileConnector, WebhookConnector]

@@ -1,0 +1,1 @@
+"""Engine, sessions, portable column types and migrations."""

@@ -1,0 +1,19 @@
+"""Plugin hook specifications. Built-in features register through the same hooks as plugins
+installed under the ``resonanz`` entry-point group, so a user adds a platform without forking."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from resonanz.connectors.base import Connector
+
+hookspec = pluggy.HookspecMarker("resonanz")
+hookimpl = pluggy.HookimplMarker("resonanz")
+
+
+@hookspec
+def register_connectors() -> list[type[Connector]]:  # type: ignore[empty-body]
+    """Return connector classes to make available as source kinds."""

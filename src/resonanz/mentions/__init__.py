@@ -1,0 +1,1 @@
+"""Normalised mentions, authors, threads, raw payloads and the quarantine of rejected items."""

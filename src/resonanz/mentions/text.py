@@ -1,0 +1,119 @@
+"""Text helpers shared by every connector and by search: HTML to plain text, sanitising,
+Unicode folding for the search index, and the hashes that identify content and revisions.
+
+All functions are pure and cheap: they run once per ingested item on the hot path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html as html_lib
+import re
+import unicodedata
+from html.parser import HTMLParser
+
+import nh3
+
+# Tags that carry meaning in a post (links, emphasis, quotes, lists, images); everything else,
+# scripts, styles, forms and event handlers above all, is removed by nh3.
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "code", "del", "em", "figcaption", "figure", "h1", "h2",
+    "h3", "h4", "h5", "h6", "hr", "i", "img", "li", "ol", "p", "pre", "q", "s", "small", "span",
+    "strong", "sub", "sup", "u", "ul",
+}  # fmt: skip
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}, "abbr": {"title"}}
+_BLOCK_TAGS = {"p", "br", "div", "li", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "pre", "hr"}
+_SKIP_TAGS = {"script", "style", "noscript", "template"}
+_SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
+_NEWLINES = re.compile(r"\n\s*\n+")
+_HTML_HINT = re.compile(r"<[a-zA-Z/!][^>]*>|&[a-zA-Z#][a-zA-Z0-9]*;")
+
+
+def looks_like_html(value: str) -> bool:
+    return bool(_HTML_HINT.search(value))
+
+
+def sanitize_html(value: str, *, base_url: str | None = None) -> str:
+    """Untrusted HTML made safe to embed in our pages (links get ``rel=noopener nofollow``)."""
+    cleaned = nh3.clean(
+        value,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+    )
+    return cleaned
+
+
+class _TextExtractor(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _SKIP_TAGS:
+            self._skip += 1
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIP_TAGS:
+            self._skip = max(0, self._skip - 1)
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def html_to_text(value: str) -> str:
+    """Readable plain text from HTML: tags dropped, entities decoded, paragraphs kept."""
+    if not looks_like_html(value):
+        return normalize_whitespace(html_lib.unescape(value))
+    parser = _TextExtractor()
+    parser.feed(value)
+    parser.close()
+    return normalize_whitespace("".join(parser.parts))
+
+
+def normalize_whitespace(value: str) -> str:
+    lines = [_SPACES.sub(" ", line).strip() for line in value.replace("\r\n", "\n").split("\n")]
+    return _NEWLINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+_GERMAN_FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue"})
+
+
+def fold(value: str) -> str:
+    """Fold text for search so that spelling variants meet.
+
+    Case-insensitive with full Unicode case folding ("Straße" -> "strasse"), German umlauts
+    written out ("Müller" == "Mueller"), other diacritics dropped ("café" == "cafe"). Index and
+    query go through this same function on SQLite and PostgreSQL, so both engines agree.
+    """
+    folded = unicodedata.normalize("NFKC", value).casefold().translate(_GERMAN_FOLD)
+    if folded.isascii():
+        return folded
+    decomposed = unicodedata.normalize("NFKD", folded)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+_WS_ALL = re.compile(r"\s+")
+
+
+def content_hash(text: str, title: str | None = None) -> str:
+    """Identity of the *content*, across sources: the same words with other spacing or case
+    are the same content (a repost), whoever posted them."""
+    basis = _WS_ALL.sub(" ", fold(f"{title or ''}\n{text}")).strip()
+    return hashlib.blake2b(basis.encode("utf-8"), digest_size=16).hexdigest()
+
+
+def digest(*parts: str | None) -> str:
+    """A short stable digest over several strings (revision hashes, derived ids)."""
+    h = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        h.update((part or "").encode("utf-8", "surrogatepass"))
+        h.update(b"\x1f")
+    return h.hexdigest()

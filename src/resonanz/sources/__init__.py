@@ -1,0 +1,1 @@
+"""Configured sources: connector kind, settings, schedule, cursor, health, and the pull job."""

@@ -1,0 +1,1 @@
+"""The HTTP entry point: FastAPI app factory, JSON API, inbound webhooks."""

@@ -1,0 +1,71 @@
+"""The app factory. The web app proper (sign-in, pages) is its own piece of work; for now this
+serves ``/healthz``, a minimal status page and the inbound webhooks."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from sqlalchemy import text
+
+from resonanz import __version__
+from resonanz.api import hooks
+from resonanz.config import Settings
+from resonanz.db.database import Database, open_database
+from resonanz.mentions import service as mention_service
+from resonanz.mentions.quarantine import count_items
+from resonanz.sources.service import count_sources
+
+
+def create_app(settings: Settings, *, database: Database | None = None) -> FastAPI:
+    """Build the ASGI app. ``database`` lets tests and ``resonanz serve`` share one engine."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own = database is None
+        app.state.db = database or open_database(settings)
+        yield
+        if own:
+            app.state.db.dispose()
+
+    app = FastAPI(title="Resonanz", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.settings = settings
+    if database is not None:
+        app.state.db = database
+
+    @app.get("/healthz")
+    def healthz(request: Request) -> JSONResponse:
+        db: Database = request.app.state.db
+        try:
+            with db.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as exc:  # the point of a health check is to report any failure
+            return JSONResponse({"status": "error", "database": str(exc)}, status_code=503)
+        return JSONResponse({"status": "ok", "database": db.engine.dialect.name, "version": __version__})
+
+    @app.get("/", response_class=HTMLResponse)
+    def index(request: Request) -> str:
+        db: Database = request.app.state.db
+        with db.sessions() as session:
+            counts = {
+                "Mentions": mention_service.count_mentions(session),
+                "Authors": mention_service.count_authors(session),
+                "Sources": count_sources(session),
+                "Quarantined": count_items(session),
+            }
+        rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{v:,}</td></tr>" for k, v in counts.items())
+        return (
+            "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+            "<meta name='viewport' content='width=device-width, initial-scale=1'><title>Resonanz</title>"
+            "<style>body{font-family:system-ui,sans-serif;margin:2rem;max-width:40rem}"
+            "th{text-align:left;padding-right:2rem}</style></head><body>"
+            f"<h1>Resonanz</h1><p>Store status</p><table>{rows}</table>"
+            "<p>Use the <code>resonanz</code> command to add sources, import files and search.</p>"
+            "</body></html>"
+        )
+
+    app.include_router(hooks.router)
+    return app

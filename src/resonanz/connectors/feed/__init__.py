@@ -1,0 +1,1 @@
+"""RSS and Atom feeds, blog comment feeds included: see ``DESCRIPTION.md``."""

@@ -68,7 +68,7 @@ def _tsquery(terms: list[Term]) -> str:
     return " & ".join(parts)
 
 
-def search_statement(session: Session, query: str) -> Select[tuple[Mention]]:
+def search_statement(session: Session, query: str) -> Select[Mention]:
     """A SELECT of the mentions matching ``query`` (no order or limit applied)."""
     terms = parse_search(query)
     if session.get_bind().dialect.name == "sqlite":

@@ -32,8 +32,8 @@ def failure_backoff(interval_s: int, failures: int, retry_after: float | None) -
     """Seconds until the next try: the platform's Retry-After if given, else exponential with
     jitter, never sooner than the source's own interval and never later than six hours."""
     if retry_after is not None:
-        return max(1.0, min(retry_after, MAX_BACKOFF_S))
-    base = min(MAX_BACKOFF_S, interval_s * (2 ** min(failures, 10)))
+        return max(1.0, min(float(retry_after), float(MAX_BACKOFF_S)))
+    base = float(min(MAX_BACKOFF_S, interval_s * 2 ** min(failures, 10)))
     return base * (0.8 + 0.4 * random.random())
 
 
@@ -59,8 +59,9 @@ def pull_source(
 
     with transaction(factory) as session:
         source = service.get(session, id=source_id)
-        run = session.get(IngestRun, run_id)
-        assert run is not None
+        found = session.get(IngestRun, run_id)
+        assert found is not None
+        run = found
         stamp = now()
         if error is not None or result is None:
             source.consecutive_failures += 1

@@ -174,7 +174,9 @@ def test_signal_exits_cleanly(
 
 def test_concurrent_claims_by_several_processes(own_db: Database, tmp_path: Path) -> None:
     with transaction(own_db.sessions) as session:
-        ids = [queue.enqueue(session, kind="test.noop", payload={"n": n}) for n in range(200)]
+        enqueued = [queue.enqueue(session, kind="test.noop", payload={"n": n}) for n in range(200)]
+    ids = [job_id for job_id in enqueued if job_id is not None]
+    assert len(ids) == 200
     go = tmp_path / "go"
     procs = [spawn(own_db, tmp_path, "claim", "--go", str(go), "--lease", "30") for _ in range(4)]
     try:

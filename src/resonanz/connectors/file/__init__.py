@@ -1,0 +1,1 @@
+"""File import: JSONL and CSV, streamed record by record (see DESCRIPTION.md)."""

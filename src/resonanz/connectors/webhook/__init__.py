@@ -1,0 +1,1 @@
+"""Inbound webhook: other systems POST mentions to ``/hooks/{source}`` (see DESCRIPTION.md)."""

@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import feedparser
+from feedparser.exceptions import ThingsNobodyCaresAboutButMe
 
 from resonanz.connectors.base import RawItem, Rejected, SplitResult
 
@@ -32,7 +33,7 @@ _HTML_START = re.compile(rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!docty
 _COMMENT_FEED_PATH = re.compile(r"/comments?(?:/|$)|/comments/default", re.I)
 _COMMENT_FEED_TITLE = re.compile(r"^\s*(comments (?:on|for)|kommentare (?:zu|für))\b", re.I)
 
-FEED_KEYS = ("title", "link", "language", "subtitle")
+FEED_KEYS = ("title", "link", "language", "subtitle", "author_detail")
 
 
 def struct_to_iso(value: time.struct_time) -> str:
@@ -76,6 +77,12 @@ def _header(headers: dict[str, Any], name: str) -> str:
         if key.lower() == name:
             return str(value)
     return ""
+
+
+def is_minor(exc: BaseException | None) -> bool:
+    """feedparser's "things nobody cares about": a wrong declared encoding or content type, after
+    which the document was still read as XML."""
+    return isinstance(exc, ThingsNobodyCaresAboutButMe)
 
 
 def describe_bozo(exc: BaseException | None) -> str:
@@ -123,7 +130,8 @@ def split_document(document: bytes, context: dict[str, Any]) -> SplitResult:
     headers = dict(context.get("response_headers") or {})
     content_type = _header(headers, "content-type")
     fetched_at = str(context.get("fetched_at") or "")
-    response_headers = {"content-type": content_type} if content_type else {}
+    # Without a Content-Type (a replay, a test) say XML, so feedparser does not flag its absence.
+    response_headers = {"content-type": content_type or "application/xml"}
     if base_url:
         response_headers[_CONTENT_LOCATION] = base_url
     # sanitize_html=False: we sanitise with nh3 in parse (feedparser's sgmllib sanitiser is slow on
@@ -133,7 +141,8 @@ def split_document(document: bytes, context: dict[str, Any]) -> SplitResult:
     entries = list(parsed.get("entries") or [])
     result = SplitResult()
     if not entries:
-        if parsed.get("version") and not parsed.get("bozo") and document.strip():
+        fine = not parsed.get("bozo") or is_minor(parsed.get("bozo_exception"))
+        if parsed.get("version") and fine and document.strip():
             return result  # a valid feed that is empty right now
         reason = why_not_a_feed(document, parsed, content_type)
         result.rejected.append(

@@ -23,9 +23,11 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from resonanz.clock import ensure_utc
 from resonanz.connectors.base import RawItem
 from resonanz.errors import ParseError
 from resonanz.mentions.models import MentionKind
@@ -38,6 +40,7 @@ _WP_COMMENT_GUID = re.compile(r"^(?P<post>.+?[?&]p=\d+)#comment-\d+$")
 _BLOGGER_ID = re.compile(r"^tag:blogger\.com,1999:blog-(?P<blog>\d+)\.post-(?P<post>\d+)$")
 _BLOGGER_COMMENT_LINK = re.compile(r"/comments/default/(?P<comment>\d+)(?:[?#].*)?$")
 _URL_ATTR = re.compile(r"""(?P<attr>\b(?:href|src)\s*=\s*)(?P<q>["'])(?P<url>[^"']*)(?P=q)""", re.I)
+_RSS_AUTHOR = re.compile(r"^\s*(?P<email>[^\s()@]+@[^\s()]+)\s*\((?P<name>[^()]*)\)\s*$")
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "html", "xhtml")
 _DATE_KEYS = ("published_parsed", "updated_parsed", "created_parsed")
 
@@ -129,10 +132,16 @@ def thread_of(entry: dict[str, Any], host: str) -> tuple[str | None, str | None]
     return None, None
 
 
-def author_of(entry: dict[str, Any], host: str) -> AuthorIn | None:
+def author_of(entry: dict[str, Any], feed: dict[str, Any], host: str) -> AuthorIn | None:
+    """Entry author, else the feed's (Atom: entries inherit the feed's author)."""
     detail = entry.get("author_detail") or {}
+    if not (detail or entry.get("author")):
+        detail = feed.get("author_detail") or {}
     name = normalize_whitespace(str(detail.get("name") or entry.get("author") or "")) or None
     email = str(detail.get("email") or "").strip() or None
+    rss_form = _RSS_AUTHOR.match(str(entry.get("author") or ""))
+    if rss_form:  # RSS 2.0 "mail@host (Name)": feedparser cuts long TLDs (".example") short
+        email, name = rss_form["email"], normalize_whitespace(rss_form["name"]) or None
     if email and email.lower() in NOREPLY_EMAILS:
         email = None
     uri = http_url(detail.get("href"), None)
@@ -142,11 +151,30 @@ def author_of(entry: dict[str, Any], host: str) -> AuthorIn | None:
     return AuthorIn(handle=handle[:300], name=(name or email or "")[:300] or None, url=uri)
 
 
+def parse_date_text(value: Any) -> datetime | None:
+    """Dates feedparser could not read: RFC 822 without a zone ("Mon, 01 Jan 2024 10:00:00"),
+    ISO 8601 variants. No zone means UTC."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    value = value.strip()
+    try:
+        return ensure_utc(parsedate_to_datetime(value))
+    except (TypeError, ValueError, IndexError):
+        pass
+    try:
+        return ensure_utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
+    except ValueError:
+        return None
+
+
 def date_of(entry: dict[str, Any], feed: dict[str, Any]) -> tuple[datetime, bool]:
     """The entry's date, and whether it had to be estimated (feed date, else fetch time)."""
     for key in _DATE_KEYS:
         if entry.get(key):
             return datetime.fromisoformat(entry[key]), False
+        found = parse_date_text(entry.get(key.removesuffix("_parsed")))
+        if found is not None:
+            return found, False
     for fallback in (feed.get("updated"), feed.get("fetched_at")):
         if fallback:
             return datetime.fromisoformat(fallback), True
@@ -227,7 +255,7 @@ def parse_entry(item: RawItem) -> MentionIn:
         external_id=external_id[:500],
         kind=MentionKind.COMMENT if is_comment else MentionKind.ARTICLE,
         url=url,
-        author=author_of(entry, host),
+        author=author_of(entry, feed, host),
         parent_external_id=parent,
         thread_external_id=thread,
         published_at=published_at,

@@ -21,6 +21,7 @@ from resonanz.db.base import Base
 from resonanz.db.database import Database, open_database
 from resonanz.db.engine import make_engine
 from resonanz.db.migrate import upgrade
+from tests.sources.fake_connector import FakeConnector, fake_connector_registered
 
 PG_URL = os.environ.get("RESONANZ_TEST_DATABASE_URL") or None
 
@@ -78,3 +79,10 @@ def session(db: Database) -> Iterator[Session]:
 @pytest.fixture
 def is_pg() -> bool:
     return PG_URL is not None
+
+
+@pytest.fixture
+def fake() -> Iterator[type[FakeConnector]]:
+    """The scriptable test connector from tests/sources/fake_connector.py, registered as 'fake'."""
+    with fake_connector_registered() as cls:
+        yield cls

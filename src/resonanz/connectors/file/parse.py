@@ -313,8 +313,9 @@ def decode_record(payload: bytes) -> Any:
         raise RecordError([("", f"invalid UTF-8 at byte {exc.start}: {payload[exc.start : exc.start + 4]!r}")]) from exc
     try:
         return json.loads(text)
-    except ValueError as exc:
-        raise RecordError([("", f"invalid JSON: {exc}")]) from exc
+    except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno} column {exc.colno}" if exc.lineno > 1 else f"column {exc.colno}"
+        raise RecordError([("", f"invalid JSON at {where}: {exc.msg}")]) from exc
 
 
 def parse_record(item: RawItem) -> MentionIn:

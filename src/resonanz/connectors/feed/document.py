@@ -30,6 +30,7 @@ from resonanz.connectors.base import RawItem, Rejected, SplitResult
 #: relative links in Blogger/WordPress content working after replay too.
 _CONTENT_LOCATION = "content-location"
 _HTML_START = re.compile(rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>])", re.I | re.S)
+_XML_DECLARATION = re.compile(rb"^(?:\xef\xbb\xbf)?<\?xml[^>]*?>")
 _COMMENT_FEED_PATH = re.compile(r"/comments?(?:/|$)|/comments/default", re.I)
 _COMMENT_FEED_TITLE = re.compile(r"^\s*(comments (?:on|for)|kommentare (?:zu|für))\b", re.I)
 
@@ -85,8 +86,11 @@ def is_minor(exc: BaseException | None) -> bool:
     return isinstance(exc, ThingsNobodyCaresAboutButMe)
 
 
-def describe_bozo(exc: BaseException | None) -> str:
-    """A readable reason for feedparser's ``bozo_exception``, with line and column when known."""
+def describe_bozo(exc: BaseException | None, document: bytes = b"") -> str:
+    """A readable reason for feedparser's ``bozo_exception``, with line and column when known.
+
+    feedparser puts an XML declaration of its own in front of a document that has none, which
+    moves every line down by one; ``document`` lets us count lines as the user's file has them."""
     if exc is None:
         return "unknown problem"
     get_line = getattr(exc, "getLineNumber", None)
@@ -94,7 +98,8 @@ def describe_bozo(exc: BaseException | None) -> str:
     get_msg = getattr(exc, "getMessage", None)
     if callable(get_line) and callable(get_col):
         message = get_msg() if callable(get_msg) else str(exc)
-        return f"malformed XML at line {get_line()}, column {get_col()}: {message}"
+        shift = 0 if _XML_DECLARATION.match(document) or not document else 1
+        return f"malformed XML at line {max(1, get_line() - shift)}, column {get_col()}: {message}"
     name = type(exc).__name__
     if name == "CharacterEncodingOverride":
         return f"wrong declared encoding ({exc})"
@@ -112,7 +117,7 @@ def why_not_a_feed(document: bytes, parsed: Any, content_type: str) -> str:
         shown = mime or "no content type"
         return f"not a feed: the server sent an HTML page ({shown}); look for the feed link in the page"
     if parsed.get("bozo"):
-        return f"not a usable feed: {describe_bozo(parsed.get('bozo_exception'))}"
+        return f"not a usable feed: {describe_bozo(parsed.get('bozo_exception'), document)}"
     if not parsed.get("version"):
         return f"not a feed: no RSS or Atom root element found ({mime or 'no content type'})"
     return "the feed has no entries"
@@ -158,7 +163,7 @@ def split_document(document: bytes, context: dict[str, Any]) -> SplitResult:
         return result
     if parsed.get("bozo"):
         result.warnings.append(
-            f"{feed_url or 'feed'}: {describe_bozo(parsed.get('bozo_exception'))}; "
+            f"{feed_url or 'feed'}: {describe_bozo(parsed.get('bozo_exception'), document)}; "
             f"{len(entries)} entries were still read"
         )
     feed = parsed.get("feed") or {}

@@ -167,7 +167,7 @@ def parse_date_text(value: Any) -> datetime | None:
         return None
 
 
-def date_of(entry: dict[str, Any], feed: dict[str, Any]) -> tuple[datetime, bool]:
+def date_of(entry: dict[str, Any], feed: dict[str, Any], location: str) -> tuple[datetime, bool]:
     """The entry's date, and whether it had to be estimated (feed date, else fetch time)."""
     for key in _DATE_KEYS:
         if entry.get(key):
@@ -178,7 +178,7 @@ def date_of(entry: dict[str, Any], feed: dict[str, Any]) -> tuple[datetime, bool
     for fallback in (feed.get("updated"), feed.get("fetched_at")):
         if fallback:
             return datetime.fromisoformat(fallback), True
-    raise ParseError("the entry has no date, and neither the feed nor the fetch gives one")
+    raise ParseError("the entry has no date, and neither the feed nor the fetch gives one", location=location)
 
 
 def content_of(entry: dict[str, Any]) -> tuple[str, bool, str | None, str | None]:
@@ -200,8 +200,10 @@ def media_of(entry: dict[str, Any], base: str | None) -> list[dict[str, Any]]:
             seen.add(url)
             media.append({"url": url, "kind": kind, **({"type": str(mime)} if mime else {})})
 
-    for enclosure in entry.get("enclosures") or []:
-        add(http_url(enclosure.get("href") or enclosure.get("url"), base), "enclosure", enclosure.get("type"))
+    # feedparser's ``enclosures`` is computed from the links, so the stored entry has only those
+    for link in entry.get("links") or []:
+        if link.get("rel") == "enclosure":
+            add(http_url(link.get("href"), base), "enclosure", link.get("type"))
     for content in entry.get("media_content") or []:
         add(http_url(content.get("url"), base), str(content.get("medium") or "media"), content.get("type"))
     for thumb in entry.get("media_thumbnail") or []:
@@ -233,7 +235,7 @@ def parse_entry(item: RawItem) -> MentionIn:
     title = html_to_text(raw_title) if title_is_html else normalize_whitespace(raw_title)
     if not (title or text or url):
         raise ParseError("the entry has no title, no text and no link", location=item.location)
-    published_at, estimated = date_of(entry, feed)
+    published_at, estimated = date_of(entry, feed, item.location)
     raw: dict[str, Any] = dict(entry)
     guid = str(entry.get("id") or "").strip()
     if guid:

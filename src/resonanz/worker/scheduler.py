@@ -12,7 +12,7 @@ that was off for a day pulls each source once, not once per missed interval.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -38,31 +38,38 @@ class Scheduled:
     job_id: int | None
 
 
-def tick(session: Session, *, limit: int = TICK_BATCH) -> list[Scheduled]:
-    """Claim the due, enabled sources and enqueue their pulls, in the caller's transaction.
-
-    Rows are visited in id order so that concurrent ticks on PostgreSQL lock them in the same
-    order and cannot deadlock.
-    """
-    stamp = clock_now()
-    due = session.execute(
+def due_sources(session: Session, *, limit: int = TICK_BATCH) -> list[tuple[int, datetime, int]]:
+    """``(id, next_pull_at, interval_s)`` of enabled sources whose pull is due, in id order (so
+    concurrent ticks on PostgreSQL lock rows in the same order and cannot deadlock)."""
+    rows = session.execute(
         select(Source.id, Source.next_pull_at, Source.interval_s)
-        .where(Source.enabled.is_(True), Source.next_pull_at.is_not(None), Source.next_pull_at <= stamp)
+        .where(Source.enabled.is_(True), Source.next_pull_at.is_not(None), Source.next_pull_at <= clock_now())
         .order_by(Source.id)
         .limit(limit)
     ).all()
-    scheduled: list[Scheduled] = []
-    for source_id, seen, interval_s in due:
-        result = session.execute(
-            update(Source)
-            .where(Source.id == source_id, Source.enabled.is_(True), Source.next_pull_at == seen)
-            .values(next_pull_at=stamp + timedelta(seconds=max(1, interval_s)))
-            .execution_options(synchronize_session=False)
-        )
-        if getattr(result, "rowcount", 0) != 1:
-            continue  # another worker claimed this due time first
-        job_id = enqueue(
-            session, kind=PULL_KIND, payload={"source_id": source_id}, dedupe_key=pull_dedupe_key(source_id)
-        )
-        scheduled.append(Scheduled(source_id=source_id, job_id=job_id))
+    return [(int(i), seen, int(interval)) for i, seen, interval in rows if seen is not None]
+
+
+def claim_due(session: Session, *, source_id: int, seen: datetime, interval_s: int) -> Scheduled | None:
+    """Move the source's next pull on from ``seen`` and enqueue this one, or return ``None`` when
+    ``next_pull_at`` is no longer ``seen`` (another worker claimed this due time first)."""
+    result = session.execute(
+        update(Source)
+        .where(Source.id == source_id, Source.enabled.is_(True), Source.next_pull_at == seen)
+        .values(next_pull_at=clock_now() + timedelta(seconds=max(1, interval_s)))
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", 0) != 1:
+        return None
+    job_id = enqueue(session, kind=PULL_KIND, payload={"source_id": source_id}, dedupe_key=pull_dedupe_key(source_id))
+    return Scheduled(source_id=source_id, job_id=job_id)
+
+
+def tick(session: Session, *, limit: int = TICK_BATCH) -> list[Scheduled]:
+    """Claim the due, enabled sources and enqueue their pulls, in the caller's transaction."""
+    scheduled = []
+    for source_id, seen, interval_s in due_sources(session, limit=limit):
+        claimed = claim_due(session, source_id=source_id, seen=seen, interval_s=interval_s)
+        if claimed is not None:
+            scheduled.append(claimed)
     return scheduled

@@ -22,7 +22,7 @@ from resonanz.worker.runner import Worker, WorkerPool, drain
 from resonanz.worker.scheduler import PULL_KIND
 from resonanz.worker.tasks import TASKS, NonRetryableError, TaskResult, register_task
 from tests.conftest import PG_URL
-from tests.sources.fake_connector import FakeConnector, fake_connector_registered, raw
+from tests.sources.fake_connector import fake_connector_registered, raw
 
 calls: list[str] = []
 gate = threading.Event()

@@ -18,10 +18,12 @@ from resonanz.sources.models import IngestRun, Source
 from resonanz.sources.pull import pull_source
 from resonanz.sources.schemas import SourceCreate
 
-try:  # tests/ is on sys.path through pytest's rootdir conftest (no tests/__init__.py)
-    from support.httpserver import LocalHTTPServer, Reply
-except ImportError:  # pragma: no cover - when tests/ becomes a package
-    from tests.support.httpserver import LocalHTTPServer, Reply
+try:  # the repository root is on sys.path under pytest (rootdir)
+    from tests.support.httpserver import LocalHTTPServer, Reply, redirect_to
+except ImportError:  # pragma: no cover - run from elsewhere, with tests/ on sys.path
+    from support.httpserver import LocalHTTPServer, Reply, redirect_to
+
+__all__ = ["LocalHTTPServer", "Reply", "redirect_to"]
 
 PAYLOADS = Path(__file__).resolve().parents[2] / "payloads" / "feed"
 RSS = "application/rss+xml; charset=utf-8"

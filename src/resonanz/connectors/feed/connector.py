@@ -14,7 +14,8 @@ scheduler::
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
@@ -35,6 +36,9 @@ ACCEPT = (
     "application/atom+xml, application/rss+xml, application/rdf+xml;q=0.9, "
     "application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5"
 )
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+#: undated entries remembered per source (their estimated date must not move between pulls)
+MAX_REMEMBERED = 2000
 _PERMANENT_STATUS = {
     401: "the feed at {url} needs a login",
     403: "the server refuses to serve {url} to Resonanz",
@@ -126,7 +130,9 @@ def fetch(client: httpx.Client, url: str, *, headers: dict[str, str], max_bytes:
         try:
             with client.stream("GET", current, headers=headers, follow_redirects=False) as response:
                 status = response.status_code
-                if response.is_redirect:
+                if status in _REDIRECTS:
+                    if not response.headers.get("location", "").strip():
+                        raise ConnectorPermanentError(f"HTTP {status} from {current} without a Location header")
                     target = urljoin(current, response.headers["location"].strip())
                     if urlsplit(target).scheme not in ("http", "https"):
                         raise ConnectorPermanentError(f"HTTP {status} from {current} redirects to non-web {target}")
@@ -151,6 +157,36 @@ def fetch(client: httpx.Client, url: str, *, headers: dict[str, str], max_bytes:
         except httpx.HTTPError as exc:
             raise ConnectorTransientError(f"could not fetch {current}: {type(exc).__name__}: {exc}") from exc
     raise ConnectorPermanentError(f"too many redirects (more than {MAX_REDIRECTS}): {' -> '.join(seen)}")
+
+
+def keep_estimated_dates(items: list[RawItem], known: dict[str, str]) -> tuple[list[RawItem], dict[str, str]]:
+    """Give undated entries the date they were given when first seen.
+
+    An entry without a date gets the feed's date or the fetch time; both move on every pull, and a
+    moving date would make every re-pull an "edit". The cursor remembers the first estimate per
+    entry (only for entries still in the feed, so it stays small) and it is written back into the
+    payload, so a later replay of the item keeps it too.
+    """
+    remembered: dict[str, str] = {}
+    out: list[RawItem] = []
+    for item in items:
+        key = item.context.get("undated_key")
+        if not key:
+            out.append(item)
+            continue
+        first = known.get(key)
+        if first and first != item.context.get("estimated_date"):
+            data = json.loads(item.payload)
+            data["estimated_date"] = first
+            item = replace(
+                item,
+                payload=json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"),
+                context={**item.context, "estimated_date": first},
+            )
+        if len(remembered) < MAX_REMEMBERED:
+            remembered[key] = str(item.context.get("estimated_date"))
+        out.append(item)
+    return out, remembered
 
 
 class FeedConnector(Connector):
@@ -204,6 +240,7 @@ class FeedConnector(Connector):
         }
         split = self.split(fetched.body, context)
         items = split.items[: config.max_items] if config.max_items else split.items
+        items, new_cursor["estimated_dates"] = keep_estimated_dates(items, cursor.get("estimated_dates") or {})
         return PullResult(
             items=items, cursor=new_cursor, rejected=split.rejected, warnings=[*warnings, *split.warnings]
         )

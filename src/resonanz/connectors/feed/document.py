@@ -25,6 +25,8 @@ import feedparser
 from feedparser.exceptions import ThingsNobodyCaresAboutButMe
 
 from resonanz.connectors.base import RawItem, Rejected, SplitResult
+from resonanz.connectors.feed.parse import parse_date_text
+from resonanz.mentions.text import digest
 
 #: feedparser resolves relative links against this header (we pass the feed's URL), which keeps
 #: relative links in Blogger/WordPress content working after replay too.
@@ -34,7 +36,19 @@ _XML_DECLARATION = re.compile(rb"^(?:\xef\xbb\xbf)?<\?xml[^>]*?>")
 _COMMENT_FEED_PATH = re.compile(r"/comments?(?:/|$)|/comments/default", re.I)
 _COMMENT_FEED_TITLE = re.compile(r"^\s*(comments (?:on|for)|kommentare (?:zu|für))\b", re.I)
 
+_DATE_KEYS = ("published", "updated", "created")
 FEED_KEYS = ("title", "link", "language", "subtitle", "author_detail")
+
+
+def is_dated(entry: dict[str, Any]) -> bool:
+    """Whether parse will find a date in the entry (feedparser's, or one it reads itself)."""
+    return any(entry.get(f"{key}_parsed") or parse_date_text(entry.get(key)) for key in _DATE_KEYS)
+
+
+def undated_key(feed_url: str, entry: dict[str, Any]) -> str:
+    """Who an undated entry is, for remembering its estimated date: its id, else its link, else
+    its words."""
+    return digest(feed_url, entry.get("id"), entry.get("link"), entry.get("title"), entry.get("summary"))
 
 
 def struct_to_iso(value: time.struct_time) -> str:
@@ -178,12 +192,17 @@ def split_document(document: bytes, context: dict[str, Any]) -> SplitResult:
         version=parsed.get("version") or None,
     )
     for number, entry in enumerate(entries, start=1):
-        payload = {"feed": feed_info, "entry": _compact_entry(json_safe(entry))}
+        payload: dict[str, Any] = {"feed": feed_info, "entry": _compact_entry(json_safe(entry))}
+        item_context: dict[str, Any] = {"feed_url": feed_url, "level": "item", "entry": number}
+        if not is_dated(entry):
+            # No date: parse will use this estimate; pull keeps it stable across pulls.
+            payload["estimated_date"] = feed_info["updated"] or feed_info["fetched_at"]
+            item_context.update(undated_key=undated_key(feed_url, entry), estimated_date=payload["estimated_date"])
         result.items.append(
             RawItem(
                 payload=json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8"),
                 location=f"entry {number}",
-                context={"feed_url": feed_url, "level": "item", "entry": number},
+                context=item_context,
             )
         )
     return result

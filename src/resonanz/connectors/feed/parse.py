@@ -45,8 +45,8 @@ _HTML_TYPES = ("text/html", "application/xhtml+xml", "html", "xhtml")
 _DATE_KEYS = ("published_parsed", "updated_parsed", "created_parsed")
 
 
-def load_payload(item: RawItem) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The feed facts and the entry from a raw item, or a ParseError saying what is wrong."""
+def load_payload(item: RawItem) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """The feed facts, the entry and the whole payload, or a ParseError saying what is wrong."""
     try:
         data = json.loads(item.payload)
     except ValueError as exc:
@@ -54,7 +54,7 @@ def load_payload(item: RawItem) -> tuple[dict[str, Any], dict[str, Any]]:
     if not isinstance(data, dict) or not isinstance(data.get("entry"), dict):
         raise ParseError("payload has no 'entry' object", location=item.location)
     feed = data.get("feed")
-    return (feed if isinstance(feed, dict) else {}), data["entry"]
+    return (feed if isinstance(feed, dict) else {}), data["entry"], data
 
 
 def host_of(url: str) -> str:
@@ -167,15 +167,18 @@ def parse_date_text(value: Any) -> datetime | None:
         return None
 
 
-def date_of(entry: dict[str, Any], feed: dict[str, Any], location: str) -> tuple[datetime, bool]:
-    """The entry's date, and whether it had to be estimated (feed date, else fetch time)."""
+def date_of(data: dict[str, Any], feed: dict[str, Any], location: str) -> tuple[datetime, bool]:
+    """The entry's date, and whether it had to be estimated: the estimate split/pull wrote
+    (the feed's date or the fetch time when the entry was first seen), else the feed's date or
+    the fetch time."""
+    entry = data["entry"]
     for key in _DATE_KEYS:
         if entry.get(key):
             return datetime.fromisoformat(entry[key]), False
         found = parse_date_text(entry.get(key.removesuffix("_parsed")))
         if found is not None:
             return found, False
-    for fallback in (feed.get("updated"), feed.get("fetched_at")):
+    for fallback in (data.get("estimated_date"), feed.get("updated"), feed.get("fetched_at")):
         if fallback:
             return datetime.fromisoformat(fallback), True
     raise ParseError("the entry has no date, and neither the feed nor the fetch gives one", location=location)
@@ -222,7 +225,7 @@ def metrics_of(entry: dict[str, Any]) -> dict[str, Any]:
 
 def parse_entry(item: RawItem) -> MentionIn:
     """See the module docstring for the rules; raises ParseError with the reason."""
-    feed, entry = load_payload(item)
+    feed, entry, data = load_payload(item)
     feed_url = str(feed.get("url") or item.context.get("feed_url") or "")
     host = host_of(feed_url)
     base = str(feed.get("base_url") or feed_url) or None
@@ -235,7 +238,7 @@ def parse_entry(item: RawItem) -> MentionIn:
     title = html_to_text(raw_title) if title_is_html else normalize_whitespace(raw_title)
     if not (title or text or url):
         raise ParseError("the entry has no title, no text and no link", location=item.location)
-    published_at, estimated = date_of(entry, feed, item.location)
+    published_at, estimated = date_of(data, feed, item.location)
     raw: dict[str, Any] = dict(entry)
     guid = str(entry.get("id") or "").strip()
     if guid:

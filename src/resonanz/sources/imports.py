@@ -30,7 +30,7 @@ from resonanz.sources.pipeline import finish_run, ingest_items, quarantine_rejec
 DEFAULT_SOURCE = "import"
 #: A batch is committed after this many records or this many payload bytes, whichever comes first.
 BATCH_ITEMS = 5000
-BATCH_BYTES = 8 * 1024 * 1024
+BATCH_BYTES = 4 * 1024 * 1024
 PROGRESS_EVERY = 1000
 
 

@@ -128,10 +128,10 @@ class ImportRecord(BaseModel):
     language: str | None = Field(default=None, max_length=20)
     media: list[dict[str, Any]] = Field(default_factory=list)
     metrics: dict[str, Any] = Field(default_factory=dict)
-    likes: int | float | None = None
-    shares: int | float | None = None
-    replies: int | float | None = None
-    views: int | float | None = None
+    likes: float | None = None
+    shares: float | None = None
+    replies: float | None = None
+    views: float | None = None
 
     @field_validator("published_at", mode="before")
     @classmethod
@@ -158,6 +158,12 @@ class ImportRecord(BaseModel):
     @classmethod
     def _metrics(cls, value: Any) -> Any:
         return _json_if(value, "{")
+
+    @field_validator(*FLAT_METRICS)
+    @classmethod
+    def _integral(cls, value: float | None) -> float | None:
+        """Counts stay integers (12, not 12.0); CSV gives "12" which validates as a float."""
+        return int(value) if value is not None and value.is_integer() else value
 
     @field_validator("kind", "language", "platform", mode="before")
     @classmethod

@@ -85,12 +85,17 @@ class LocalHTTPServer:
             return [r for r in self.requests if r.path == path]
 
     def start(self) -> LocalHTTPServer:
-        self._thread = threading.Thread(target=self._server.serve_forever, name="local-http", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name="local-http", daemon=True
+        )
         self._thread.start()
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
+        """Stop serving (safe to call twice: a test may stop the server to refuse connections)."""
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread = None
         self._server.server_close()
 
     def __enter__(self) -> LocalHTTPServer:

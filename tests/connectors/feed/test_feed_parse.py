@@ -251,3 +251,13 @@ def test_config_accepts_only_http_urls(url: str) -> None:
     with pytest.raises(ValidationError, match="http:// or https://"):
         FeedConfig(url=url)
     assert FeedConfig(url=" https://example.com/feed ").url == "https://example.com/feed"
+
+
+def test_broken_comments_feed_keeps_its_threading() -> None:
+    broken = payload("blogger_comments.xml").replace(
+        b"<content type='html'>Danke euch beiden,", b"<content type='html'>Danke & Gruss,"
+    )
+    result = split(broken, feed_url="https://unterwegs-bahn.blogspot.com/feeds/comments/default")
+    assert "malformed XML at line 1" in result.warnings[0] and len(result.items) == 3
+    parents = {FeedConnector.parse(i).parent_external_id for i in result.items}
+    assert parents == {"tag:blogger.com,1999:blog-4711.post-8001", "tag:blogger.com,1999:blog-4711.post-9101"}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from feed_world import ATOM, RSS, FeedWorld, Reply, payload, redirect_to
@@ -309,3 +309,17 @@ def test_max_items_takes_the_first_entries(feeds: FeedWorld) -> None:
     feeds.serve("/feed", "rss20.xml")
     run = feeds.pull(feeds.add_source("f", "/feed", max_items=1))
     assert run.new == 1 and feeds.mentions()[0].title.startswith("Streik")
+
+
+def test_estimated_dates_do_not_move_when_the_feed_date_does(feeds: FeedWorld) -> None:
+    feeds.serve("/feed", "rss091.xml", content_type="application/rss+xml; charset=ISO-8859-1")
+    source_id = feeds.add_source("f", "/feed")
+    feeds.pull(source_id)
+    before = {m.external_id: m.published_at for m in feeds.mentions()}
+    assert set(before.values()) == {datetime(2024, 3, 1, 12, tzinfo=UTC)}  # the channel's pubDate
+    moved = payload("rss091.xml").replace(b"Fri, 01 Mar 2024 12:00:00 GMT", b"Sat, 09 Mar 2024 08:00:00 GMT")
+    feeds.serve("/feed", moved, content_type="application/rss+xml; charset=ISO-8859-1")
+    run = feeds.pull(source_id)
+    assert (run.new, run.updated) == (0, 0)
+    assert {m.external_id: m.published_at for m in feeds.mentions()} == before
+    assert all(m.raw["resonanz_date_estimated"] for m in feeds.mentions())

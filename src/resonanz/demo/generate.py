@@ -272,7 +272,7 @@ class _Generator:
         return who
 
     def metrics(self, author: DemoAuthor, negative: bool) -> dict[str, int]:
-        reach = author.followers ** 0.5
+        reach = author.followers**0.5
         boost = 1.6 if negative else 1.0
         return {
             "likes": int(self.rng.random() * reach * boost),
@@ -285,13 +285,23 @@ class _Generator:
         return post
 
     def news(self, day: date, lang: str, *, crisis: bool = False) -> None:
-        outlet, domain = ("Nordküste Kurier", "nordkurier.example") if lang == "de" else ("Mobility Wire", "mobilitywire.example")  # noqa: E501
+        outlet, domain = (
+            ("Nordküste Kurier", "nordkurier.example") if lang == "de" else ("Mobility Wire", "mobilitywire.example")
+        )
         n = self.next_id(f"news-{lang}")
         if crisis:
             title, body = (
-                (f"IT-Störung bei {OWN.name}: Ticketkauf seit Stunden unmöglich", f"Kunden berichten unter {CRISIS_HASHTAG} von Ausfällen der {OWN.app} App. Das Unternehmen prüft, ob Kundendaten betroffen sind.")  # noqa: E501
+                (
+                    f"IT-Störung bei {OWN.name}: Ticketkauf seit Stunden unmöglich",
+                    f"Kunden berichten unter {CRISIS_HASHTAG} von Ausfällen der {OWN.app} App. "
+                    "Das Unternehmen prüft, ob Kundendaten betroffen sind.",
+                )
                 if lang == "de"
-                else (f"IT outage at {OWN.name} halts ticket sales", f"Customers report app failures under {CRISIS_HASHTAG}; the company is checking whether customer data was exposed.")  # noqa: E501
+                else (
+                    f"IT outage at {OWN.name} halts ticket sales",
+                    f"Customers report app failures under {CRISIS_HASHTAG}; "
+                    "the company is checking whether customer data was exposed.",
+                )
             )
         else:
             title, body = self.writer.article(lang)
@@ -315,7 +325,9 @@ class _Generator:
         n = self.next_id("blog") * 7 + 100  # WordPress ids are sparse
         if crisis:
             title = "Stellungnahme zur aktuellen IT-Störung"
-            body = f"Seit heute Morgen ist die {OWN.app} App gestört. Wir entschuldigen uns und informieren hier laufend."
+            body = (
+                f"Seit heute Morgen ist die {OWN.app} App gestört. Wir entschuldigen uns und informieren hier laufend."
+            )
         else:
             title, body = self.writer.article("de")
         guid = f"https://blog.{OWN.domain}/?p={n}"
@@ -390,7 +402,9 @@ class _Generator:
                 author, pool, category, sentiment = self.service, phrases.SERVICE_REPLIES[lang], "service", "neutral"
             else:
                 author, pool, category, sentiment = self.person(lang), phrases.REPLIES[lang], "reply", root.sentiment
-            text = self.writer.short(pool, lang, prefix=f"@{parent.author.handle} ", tail=0.0 if category == "service" else 0.5)
+            text = self.writer.short(
+                pool, lang, prefix=f"@{parent.author.handle} ", tail=0.0 if category == "service" else 0.5
+            )
             n = self.next_id("social")
             reply = self.add(
                 DemoPost(

@@ -14,9 +14,17 @@ Templates = dict[str, tuple[str, ...]]
 
 COMPLAINT_DE: Templates = {
     "open": (
-        "Ernsthaft, {brand}?", "Schon wieder.", "Ich kann es nicht fassen:", "Liebe {brand},", "Wie jeden {day}:",
-        "Mal ehrlich,", "Unfassbar.", "Kurzes Update aus dem Pendleralltag:", "Ich bin so genervt.", "Hallo {service},",
-    ),  # fmt: skip
+        "Ernsthaft, {brand}?",
+        "Schon wieder.",
+        "Ich kann es nicht fassen:",
+        "Liebe {brand},",
+        "Wie jeden {day}:",
+        "Mal ehrlich,",
+        "Unfassbar.",
+        "Kurzes Update aus dem Pendleralltag:",
+        "Ich bin so genervt.",
+        "Hallo {service},",
+    ),
     "body": (
         "der {line} nach {city} hat heute {min} Minuten Verspätung und keiner sagt warum",
         "die {app} App stürzt beim Bezahlen jedes Mal ab, Ticket kaufen unmöglich",
@@ -33,12 +41,20 @@ COMPLAINT_DE: Templates = {
         "der Aufzug am Bahnhof {city} ist seit Wochen defekt, mit Rollstuhl komme ich nicht zum Gleis",
         "mein Login in der {app} App geht seit dem Update nicht mehr",
         "Zugausfall {line} um {time}, Ersatzverkehr nirgends ausgeschildert",
-    ),  # fmt: skip
+    ),
     "close": (
-        "So nicht!", "Ich bin raus.", "Das ist einfach nur peinlich.", "Bitte endlich was tun.", "😡",
-        "Wer kennt das auch?", "Danke für nichts.", "{tag}", "Ich überlege ernsthaft zu {comp} zu wechseln.",
-        "Antwort bitte per DM.", "",
-    ),  # fmt: skip
+        "So nicht!",
+        "Ich bin raus.",
+        "Das ist einfach nur peinlich.",
+        "Bitte endlich was tun.",
+        "😡",
+        "Wer kennt das auch?",
+        "Danke für nichts.",
+        "{tag}",
+        "Ich überlege ernsthaft zu {comp} zu wechseln.",
+        "Antwort bitte per DM.",
+        "",
+    ),
 }
 
 QUESTION_DE: Templates = {
@@ -55,12 +71,18 @@ QUESTION_DE: Templates = {
         "gibt es für Schüler in {city} einen Rabatt auf das {abo}",
         "bis wann muss ich das {abo} für nächsten Monat kündigen",
         "darf mein Hund im {line} mitfahren",
-    ),  # fmt: skip
+    ),
     "close": ("Danke im Voraus!", "Danke!", "Bin für jeden Tipp dankbar.", "?", "{tag}", "LG", ""),
 }
 
 PRAISE_DE: Templates = {
-    "open": ("Muss auch mal gesagt werden:", "Großes Lob an {brand}!", "Positiv überrascht:", "Danke, {brand}!", "Heute mal was Schönes:"),  # noqa: E501
+    "open": (
+        "Muss auch mal gesagt werden:",
+        "Großes Lob an {brand}!",
+        "Positiv überrascht:",
+        "Danke, {brand}!",
+        "Heute mal was Schönes:",
+    ),
     "body": (
         "der {line} nach {city} war heute auf die Minute pünktlich",
         "der {service} hat meine Erstattung in zwei Tagen erledigt",
@@ -70,7 +92,7 @@ PRAISE_DE: Templates = {
         "die {scooter} Roller in {city} sind sauber und immer verfügbar",
         "die neuen Züge zwischen {city} und {city2} sind leise und sauber",
         "der Chat im {app} hat mein Problem in fünf Minuten gelöst",
-    ),  # fmt: skip
+    ),
     "close": ("Weiter so!", "👍", "Danke an das Team!", "So macht Pendeln Spaß.", "{tag}", ""),
 }
 
@@ -84,7 +106,7 @@ NEWS_DE: Templates = {
         "Pünktlichkeit bei {brand} im Quartal leicht verbessert",
         "{comp} und {brand} im Preisvergleich",
         "Fahrgastverband kritisiert Ausfälle im {line}",
-    ),  # fmt: skip
+    ),
     "body": (
         "Wie das Unternehmen mitteilte, sollen die Änderungen ab {day} gelten.",
         "Ein Sprecher von {brand} kündigte weitere Investitionen in {city} an.",
@@ -94,7 +116,7 @@ NEWS_DE: Templates = {
         "Das {abo} kostet weiterhin {eur} Euro im Monat.",
         "Die Zahl der Beschwerden beim {service} sei zuletzt zurückgegangen.",
         "Ersatzbusse fahren im Abstand von {min} Minuten.",
-    ),  # fmt: skip
+    ),
 }
 
 COMPETITOR_DE: Templates = {
@@ -106,12 +128,18 @@ COMPETITOR_DE: Templates = {
         "beim {comp} Service kam die Antwort schneller",
         "{comp} hat auch Roller in {city}, aber die {scooter} sind besser gewartet",
         "der Kundenservice von {comp} war leider genauso schlecht",
-    ),  # fmt: skip
+    ),
     "close": ("Mal sehen.", "Was meint ihr?", "{tag}", "🤷", ""),
 }
 
 CRISIS_DE: Templates = {
-    "open": ("{crisis}", "Totalausfall bei {brand}!", "Immer noch nichts!", "Tag {n} ohne Tickets:", "Was ist da los, {brand}?"),  # noqa: E501
+    "open": (
+        "{crisis}",
+        "Totalausfall bei {brand}!",
+        "Immer noch nichts!",
+        "Tag {n} ohne Tickets:",
+        "Was ist da los, {brand}?",
+    ),
     "body": (
         "die {app} App ist komplett down, kein Ticketkauf möglich",
         "am Automaten in {city} geht auch nichts, Kartenzahlung gestört",
@@ -120,14 +148,21 @@ CRISIS_DE: Templates = {
         "die Hotline von {service} ist dauerbesetzt, auf der Webseite nur eine Fehlermeldung",
         "angeblich sind auch Kundendaten betroffen, warum informiert {brand} nicht",
         "seit {min} Stunden keine Info, Pendler in {city} stehen ratlos am Gleis",
-    ),  # fmt: skip
-    "close": ("{crisis}", "Absolutes Chaos. {crisis}", "Erstattet ihr das? {crisis}", "Unfassbar. {crisis}", "{crisis} {tag}"),  # noqa: E501
+    ),
+    "close": (
+        "{crisis}",
+        "Absolutes Chaos. {crisis}",
+        "Erstattet ihr das? {crisis}",
+        "Unfassbar. {crisis}",
+        "{crisis} {tag}",
+    ),
 }
 
 REPLY_DE = (
     "Bei mir genau das Gleiche heute.", "Kann ich bestätigen, seit Tagen so.", "Hast du schon das Formular probiert?",
     "Mir haben sie nach einer Woche geantwortet.", "Ist bei {comp} leider nicht besser.", "Danke für den Tipp!",
-    "Stimmt, heute lief es ausnahmsweise gut.", "Das kenne ich nur zu gut.", "Schreib am besten direkt den {service} an.",
+    "Stimmt, heute lief es ausnahmsweise gut.", "Das kenne ich nur zu gut.",
+    "Schreib am besten direkt den {service} an.",
     "Bei mir hat ein Neustart der {app} geholfen.",
 )  # fmt: skip
 SERVICE_REPLY_DE = (
@@ -163,7 +198,7 @@ COMPLAINT_EN: Templates = {
         "the conductor on the {line} was really rude to us",
         "the {scooter} scooter I rented in {city} had a flat tyre",
         "your hotline kept me on hold for {min} minutes",
-    ),  # fmt: skip
+    ),
     "close": ("Not good enough.", "Fix it please.", "{tag}", "Never again.", ""),
 }
 QUESTION_EN: Templates = {
@@ -174,7 +209,7 @@ QUESTION_EN: Templates = {
         "can I take my bike on the {line}",
         "is {city} station step-free, is there a lift to the platforms",
         "does the {app} app work with foreign credit cards",
-    ),  # fmt: skip
+    ),
     "close": ("Thanks!", "Thanks in advance.", "?", ""),
 }
 PRAISE_EN: Templates = {
@@ -184,7 +219,7 @@ PRAISE_EN: Templates = {
         "{service} sorted my refund in two days",
         "the new {app} app is fast and easy to use",
         "the {scooter} scooters in {city} are clean and everywhere",
-    ),  # fmt: skip
+    ),
     "close": ("Great job!", "👏", "{tag}", ""),
 }
 NEWS_EN: Templates = {
@@ -194,14 +229,14 @@ NEWS_EN: Templates = {
         "{comp} and {brand} compete on app features",
         "{brand} pilots {scooter} e-scooters in {city}",
         "Rail punctuality in northern Germany improves slightly",
-    ),  # fmt: skip
+    ),
     "body": (
         "The company said the changes take effect on {day}.",
         "A spokesperson for {brand} announced further investment in {city}.",
         "Rival {comp} is planning a similar offer with its {comp_abo}.",
         "Passenger groups say commuters between {city} and {city2} are hit hardest.",
         "The {abo} remains at {eur} euros a month.",
-    ),  # fmt: skip
+    ),
 }
 COMPETITOR_EN: Templates = {
     "open": ("Comparison:", "Tried {comp} today.", "Thinking of switching:"),
@@ -209,7 +244,7 @@ COMPETITOR_EN: Templates = {
         "the {comp_app} is much clearer than the {app}",
         "the {comp_abo} is cheaper than the {abo}",
         "{comp} was more punctual than {brand} today",
-    ),  # fmt: skip
+    ),
     "close": ("Thoughts?", "{tag}", ""),
 }
 CRISIS_EN: Templates = {
@@ -219,7 +254,7 @@ CRISIS_EN: Templates = {
         "ticket machines in {city} are not taking cards either",
         "reports say customer data may have leaked, why is {brand} silent",
         "no information for {min} hours, commuters in {city} stranded",
-    ),  # fmt: skip
+    ),
     "close": ("{crisis}", "Chaos. {crisis}", "Refunds? {crisis}"),
 }
 REPLY_EN = (

@@ -12,6 +12,11 @@ Semantics, keyed by ``(platform, external_id)``:
 * known key, content changed -> **updated** in place (``revision`` + 1, index refreshed);
 * known key, content unchanged -> **unchanged** (engagement metrics are still refreshed);
 * the same key twice in one batch -> the last one wins, the others count as **duplicate**.
+
+New rows go in through the driver, not SQLAlchemy's executemany (whose per-row parameter
+processing cost more than SQLite's own work): ``executemany`` on SQLite, ``COPY`` on PostgreSQL.
+Lookups filter on ``platform = ? AND key IN (...)`` so both engines use the unique indexes (a
+row-value ``(platform, key) IN (...)`` made PostgreSQL scan the whole table for every batch).
 """
 
 from __future__ import annotations
@@ -20,22 +25,22 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, func, select, text, tuple_, update
+from sqlalchemy import Column, Connection, Table, bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
-from resonanz.mentions import search_index
+from resonanz.mentions import bulk, search_index
 from resonanz.mentions.models import Author, Mention
 from resonanz.mentions.schemas import MentionIn
-from resonanz.mentions.text import content_hash, digest
+from resonanz.mentions.text import digest, folded_content_hash
 
 CHUNK = 500
 #: Texts shorter than this are too generic ("Danke!", "+1") to call a repost of each other.
 MIN_DUPLICATE_TEXT = 24
 
-mention_t = Mention.__table__
-author_t = Author.__table__
+mention_t = cast(Table, Mention.__table__)
+author_t = cast(Table, Author.__table__)
 
 
 @dataclass
@@ -73,6 +78,48 @@ def _chunks(values: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]
         yield values[start : start + size]
 
 
+def _by_platform(keys: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for platform, key in keys:
+        grouped.setdefault(platform, []).append(key)
+    return grouped
+
+
+def _pg_each(conn: Connection, inner: str, values: Sequence[str], **params: Any) -> Iterable[Any]:
+    """Run ``inner`` (SQL naming the key ``k.v``) once per value, in one round trip.
+
+    The ``OFFSET 0`` fence makes PostgreSQL plan one index probe per key. A plain ``IN (...)``
+    leaves the choice to the statistics, and during a bulk load into a fresh table they say
+    "empty": the planner then scans every row of the platform for each batch, and an import
+    slows down quadratically until autovacuum catches up.
+    """
+    sql = f"SELECT m.* FROM unnest(CAST(:keys AS text[])) AS k(v) CROSS JOIN LATERAL ({inner} OFFSET 0) AS m"
+    return conn.execute(text(sql), {"keys": list(values), **params})
+
+
+def _lookup(
+    conn: Connection,
+    table: Table,
+    key: Column[Any],
+    columns: Sequence[Column[Any]],
+    keys: Sequence[tuple[str, str]],
+    *,
+    orphans_only: bool = False,
+) -> Iterable[Any]:
+    """Rows of ``table`` whose ``(platform, key)`` is in ``keys`` (``orphans_only``: and whose
+    ``parent_id`` is not set), by index on both engines."""
+    for platform, values in _by_platform(keys).items():
+        if conn.dialect.name == "postgresql":
+            names = ", ".join(c.name for c in columns)
+            cond = " AND parent_id IS NULL" if orphans_only else ""
+            inner = f"SELECT {names} FROM {table.name} WHERE platform = :platform AND {key.name} = k.v{cond}"
+            yield from _pg_each(conn, inner, values, platform=platform)
+            continue
+        for chunk in _chunks(values):
+            stmt = select(*columns).where(table.c.platform == platform, key.in_(chunk))
+            yield from conn.execute(stmt.where(table.c.parent_id.is_(None)) if orphans_only else stmt)
+
+
 def allocate_ids(session: Session, table_name: str, count: int) -> list[int]:
     """Reserve ``count`` primary keys for ``table_name`` inside the current write transaction."""
     if count == 0:
@@ -98,14 +145,9 @@ def _upsert_authors(session: Session, items: Sequence[MentionIn], now: datetime)
         return {}
     conn = session.connection()
     found: dict[tuple[str, str], tuple[int, str | None, int | None]] = {}
-    for chunk in _chunks(list(wanted)):
-        rows = conn.execute(
-            select(author_t.c.id, author_t.c.platform, author_t.c.handle, author_t.c.name, author_t.c.followers).where(
-                tuple_(author_t.c.platform, author_t.c.handle).in_(chunk)
-            )
-        )
-        for r in rows:
-            found[(r.platform, r.handle)] = (r.id, r.name, r.followers)
+    cols = (author_t.c.id, author_t.c.platform, author_t.c.handle, author_t.c.name, author_t.c.followers)
+    for r in _lookup(conn, author_t, author_t.c.handle, cols, list(wanted)):
+        found[(r.platform, r.handle)] = (r.id, r.name, r.followers)
     missing = [key for key in wanted if key not in found]
     ids = allocate_ids(session, "author", len(missing))
     result = {key: val[0] for key, val in found.items()}
@@ -140,21 +182,18 @@ def _upsert_authors(session: Session, items: Sequence[MentionIn], now: datetime)
 
 def _existing(session: Session, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Any]:
     conn = session.connection()
-    found: dict[tuple[str, str], Any] = {}
-    for chunk in _chunks(keys):
-        rows = conn.execute(
-            select(
-                mention_t.c.id, mention_t.c.platform, mention_t.c.external_id, mention_t.c.revision_hash,
-                mention_t.c.metrics, mention_t.c.revision,
-            ).where(tuple_(mention_t.c.platform, mention_t.c.external_id).in_(chunk))
-        )  # fmt: skip
-        for r in rows:
-            found[(r.platform, r.external_id)] = r
-    return found
+    cols = (
+        mention_t.c.id, mention_t.c.platform, mention_t.c.external_id, mention_t.c.revision_hash,
+        mention_t.c.metrics, mention_t.c.revision,
+    )  # fmt: skip
+    return {(r.platform, r.external_id): r for r in _lookup(conn, mention_t, mention_t.c.external_id, cols, keys)}
 
 
 def _originals(session: Session, hashes: Sequence[str]) -> dict[str, int]:
     conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        inner = "SELECT k.v AS content_hash, min(id) AS id FROM mention WHERE content_hash = k.v AND duplicate_of_id IS NULL"  # noqa: E501
+        return {r.content_hash: int(r.id) for r in _pg_each(conn, inner, hashes) if r.id is not None}
     found: dict[str, int] = {}
     for chunk in _chunks(hashes):
         rows = conn.execute(
@@ -168,15 +207,8 @@ def _originals(session: Session, hashes: Sequence[str]) -> dict[str, int]:
 
 def _parents(session: Session, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
     conn = session.connection()
-    found: dict[tuple[str, str], int] = {}
-    for chunk in _chunks(keys):
-        rows = conn.execute(
-            select(mention_t.c.id, mention_t.c.platform, mention_t.c.external_id).where(
-                tuple_(mention_t.c.platform, mention_t.c.external_id).in_(chunk)
-            )
-        )
-        found.update({(r.platform, r.external_id): r.id for r in rows})
-    return found
+    cols = (mention_t.c.id, mention_t.c.platform, mention_t.c.external_id)
+    return {(r.platform, r.external_id): r.id for r in _lookup(conn, mention_t, mention_t.c.external_id, cols, keys)}
 
 
 @dataclass
@@ -196,55 +228,56 @@ def store_batch(session: Session, items: Sequence[MentionIn], *, source_id: int 
         last_index[(item.platform, item.external_id)] = index
     counts.duplicate += len(items) - len(last_index)
     unique = [items[i] for i in sorted(last_index.values())]
+    keys = [(m.platform, m.external_id) for m in unique]
 
     authors = _upsert_authors(session, unique, now)
-    existing = _existing(session, [(m.platform, m.external_id) for m in unique])
-    fresh = [m for m in unique if (m.platform, m.external_id) not in existing]
+    existing = _existing(session, keys)
+    fresh = [k for k in keys if k not in existing]
     new_ids = allocate_ids(session, "mention", len(fresh))
     key_to_id: dict[tuple[str, str], int] = {k: r.id for k, r in existing.items()}
-    key_to_id.update({(m.platform, m.external_id): i for m, i in zip(fresh, new_ids, strict=True)})
+    key_to_id.update(zip(fresh, new_ids, strict=True))
 
-    hashes = {id(m): content_hash(m.text, m.title) for m in unique}
-    dup_candidates = [hashes[id(m)] for m in fresh if len(m.text) >= MIN_DUPLICATE_TEXT]
-    originals = _originals(session, sorted(set(dup_candidates))) if dup_candidates else {}
-    parent_keys = [
-        (m.platform, m.parent_external_id)
-        for m in unique
-        if m.parent_external_id and (m.platform, m.parent_external_id) not in key_to_id
-    ]
+    # Fold each text once: the search index stores the folded body, the content hash is made from it.
+    bodies = [search_index.index_body(m.title, m.text) for m in unique]
+    hashes = [folded_content_hash(b) for b in bodies]
+    dup_candidates = {
+        h
+        for m, k, h in zip(unique, keys, hashes, strict=True)
+        if len(m.text) >= MIN_DUPLICATE_TEXT and k not in existing
+    }
+    originals = _originals(session, sorted(dup_candidates)) if dup_candidates else {}
+    parent_keys = {(m.platform, m.parent_external_id) for m in unique if m.parent_external_id} - key_to_id.keys()
     parent_ids = dict(key_to_id)
     if parent_keys:
-        parent_ids.update(_parents(session, sorted(set(parent_keys))))
+        parent_ids.update(_parents(session, sorted(parent_keys)))
 
-    inserts: list[dict[str, Any]] = []
+    conn = session.connection()
+    writer = bulk.MentionWriter(conn, now=now)
     updates: list[dict[str, Any]] = []
     metric_updates: list[dict[str, Any]] = []
-    reindex_new: list[tuple[int, str | None, str]] = []
-    reindex_changed: list[tuple[int, str | None, str]] = []
+    reindex_new: list[tuple[int, str]] = []
+    reindex_changed: list[tuple[int, str]] = []
     author_counts: dict[int, int] = {}
-    for m in unique:
-        key = (m.platform, m.external_id)
+    for m, key, body, chash in zip(unique, keys, bodies, hashes, strict=True):
         mid = key_to_id[key]
         rev = revision_hash(m)
         author_id = authors.get((m.platform, m.author.handle)) if m.author else None
         parent_id = parent_ids.get((m.platform, m.parent_external_id)) if m.parent_external_id else None
         thread = m.thread_external_id or m.parent_external_id or m.external_id
-        chash = hashes[id(m)]
-        row = {
-            "platform": m.platform, "external_id": m.external_id, "kind": str(m.kind), "url": m.url,
-            "author_id": author_id, "parent_external_id": m.parent_external_id, "parent_id": parent_id,
-            "thread_external_id": thread, "published_at": m.published_at, "fetched_at": now, "updated_at": now,
-            "title": m.title, "text": m.text, "html": m.html, "language_hint": m.language_hint,
-            "media": m.media, "metrics": m.metrics, "raw": m.raw, "content_hash": chash, "revision_hash": rev,
-        }  # fmt: skip
         old = existing.get(key)
         if old is None:
             original = originals.get(chash) if len(m.text) >= MIN_DUPLICATE_TEXT else None
             if original is None and len(m.text) >= MIN_DUPLICATE_TEXT:
                 originals[chash] = mid
-            row.update(id=mid, source_id=source_id, duplicate_of_id=original, revision=1)
-            inserts.append(row)
-            reindex_new.append((mid, m.title, m.text))
+            if parent_id is not None and parent_id > mid:
+                # The parent comes later in this batch (feeds list newest first): a foreign key is
+                # checked per row on SQLite, so link it after the insert (see _adopt_orphans).
+                parent_id = None
+            writer.add(
+                m, id=mid, source_id=source_id, author_id=author_id, parent_id=parent_id, thread=thread,
+                content_hash=chash, revision_hash=rev, duplicate_of_id=original,
+            )  # fmt: skip
+            reindex_new.append((mid, body))
             if author_id is not None:
                 author_counts[author_id] = author_counts.get(author_id, 0) + 1
             if original is None:
@@ -252,67 +285,60 @@ def store_batch(session: Session, items: Sequence[MentionIn], *, source_id: int 
             else:
                 counts.duplicate += 1
         elif old.revision_hash != rev:
-            row.update(b_id=mid, revision=old.revision + 1)
-            updates.append(row)
-            reindex_changed.append((mid, m.title, m.text))
+            updates.append(
+                {
+                    "b_id": mid, "kind": str(m.kind), "url": m.url, "author_id": author_id,
+                    "parent_external_id": m.parent_external_id, "parent_id": parent_id, "thread_external_id": thread,
+                    "published_at": m.published_at, "fetched_at": now, "updated_at": now, "title": m.title,
+                    "text": m.text, "html": m.html, "language_hint": m.language_hint, "media": m.media,
+                    "metrics": m.metrics, "raw": m.raw, "content_hash": chash, "revision_hash": rev,
+                    "revision": old.revision + 1,
+                }
+            )  # fmt: skip
+            reindex_changed.append((mid, body))
             counts.updated += 1
         else:
             counts.unchanged += 1
             if m.metrics and _as_dict(old.metrics) != m.metrics:
                 metric_updates.append({"b_id": mid, "metrics": m.metrics})
 
-    conn = session.connection()
-    if inserts:
-        conn.execute(mention_t.insert(), inserts)
-        search_index.write(session, reindex_new, replace=False)
+    if writer.rows:
+        writer.flush()
+        search_index.write_folded(session, reindex_new, replace=False)
     if updates:
-        cols = [c for c in updates[0] if c not in ("b_id", "platform", "external_id")]
+        cols = [c for c in updates[0] if c != "b_id"]
         conn.execute(
             update(mention_t).where(mention_t.c.id == bindparam("b_id")).values({c: bindparam(c) for c in cols}),
             updates,
         )
-        search_index.write(session, reindex_changed, replace=True)
+        search_index.write_folded(session, reindex_changed, replace=True)
     if metric_updates:
         conn.execute(
             update(mention_t).where(mention_t.c.id == bindparam("b_id")).values(metrics=bindparam("metrics")),
             metric_updates,
         )
     if author_counts:
-        conn.execute(
-            update(author_t)
-            .where(author_t.c.id == bindparam("b_id"))
-            .values(mention_count=author_t.c.mention_count + bindparam("n"), last_seen_at=now),
-            [{"b_id": k, "n": v} for k, v in author_counts.items()],
-        )
-    if inserts:
-        _adopt_orphans(session, inserts)
+        bulk.bump_authors(conn, author_counts, now=now)
+    if fresh:
+        _adopt_orphans(conn, fresh, key_to_id)
     ids = [key_to_id[(m.platform, m.external_id)] for m in items]
     return StoreResult(counts, ids)
 
 
-def _adopt_orphans(session: Session, inserts: Sequence[dict[str, Any]]) -> None:
-    """Link replies stored before their parent arrived (a comments feed pulled before the posts)."""
-    by_platform: dict[str, list[str]] = {}
-    for row in inserts:
-        by_platform.setdefault(row["platform"], []).append(row["external_id"])
-    conn = session.connection()
-    parent = mention_t.alias("p")
-    for platform, ext_ids in by_platform.items():
-        for chunk in _chunks(ext_ids):
-            conn.execute(
-                update(mention_t)
-                .where(
-                    mention_t.c.parent_id.is_(None),
-                    mention_t.c.platform == platform,
-                    mention_t.c.parent_external_id.in_(chunk),
-                )
-                .values(
-                    parent_id=select(parent.c.id)
-                    .where(parent.c.platform == mention_t.c.platform)
-                    .where(parent.c.external_id == mention_t.c.parent_external_id)
-                    .scalar_subquery()
-                )
-            )
+def _adopt_orphans(
+    conn: Connection, inserted: Sequence[tuple[str, str]], key_to_id: dict[tuple[str, str], int]
+) -> None:
+    """Link replies stored before their parent arrived (a comments feed pulled before the posts,
+    or a reply listed before its parent in the same batch)."""
+    cols = (mention_t.c.id, mention_t.c.platform, mention_t.c.parent_external_id)
+    links = [
+        {"b_id": r.id, "parent": key_to_id[(r.platform, r.parent_external_id)]}
+        for r in _lookup(conn, mention_t, mention_t.c.parent_external_id, cols, inserted, orphans_only=True)
+    ]
+    if links:
+        conn.execute(
+            update(mention_t).where(mention_t.c.id == bindparam("b_id")).values(parent_id=bindparam("parent")), links
+        )
 
 
 def _as_dict(value: Any) -> Any:

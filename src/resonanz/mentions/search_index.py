@@ -19,21 +19,35 @@ def index_body(title: str | None, body: str) -> str:
 
 def write(session: Session, rows: Sequence[tuple[int, str | None, str]], *, replace: bool) -> None:
     """Index ``(mention_id, title, text)`` rows; ``replace`` when the mentions were indexed before."""
+    write_folded(session, [(mid, index_body(title, body)) for mid, title, body in rows], replace=replace)
+
+
+def write_folded(session: Session, rows: Sequence[tuple[int, str]], *, replace: bool) -> None:
+    """Index ``(mention_id, folded body)`` rows (bodies made by :func:`index_body`).
+
+    One driver-level ``executemany`` on SQLite and one ``unnest`` statement on PostgreSQL: this
+    runs for every ingested batch, and SQLAlchemy's per-row parameter handling cost more than
+    the index itself.
+    """
     if not rows:
         return
-    params = [{"id": mid, "body": index_body(title, body)} for mid, title, body in rows]
     conn = session.connection()
     if conn.dialect.name == "sqlite":
-        if replace:
-            conn.execute(text("DELETE FROM mention_fts WHERE rowid = :id"), [{"id": p["id"]} for p in params])
-        conn.execute(text("INSERT INTO mention_fts (rowid, body) VALUES (:id, :body)"), params)
+        cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            if replace:
+                cur.executemany("DELETE FROM mention_fts WHERE rowid = ?", [(mid,) for mid, _ in rows])
+            cur.executemany("INSERT INTO mention_fts (rowid, body) VALUES (?, ?)", rows)
+        finally:
+            cur.close()
     else:
         conn.execute(
             text(
-                "INSERT INTO mention_search (mention_id, vector) VALUES (:id, to_tsvector('simple', :body)) "
-                "ON CONFLICT (mention_id) DO UPDATE SET vector = excluded.vector"
+                "INSERT INTO mention_search (mention_id, vector) "
+                "SELECT i, to_tsvector('simple', b) FROM unnest(CAST(:ids AS integer[]), CAST(:bodies AS text[])) "
+                "AS t(i, b) ON CONFLICT (mention_id) DO UPDATE SET vector = excluded.vector"
             ),
-            params,
+            {"ids": [mid for mid, _ in rows], "bodies": [body for _, body in rows]},
         )
 
 

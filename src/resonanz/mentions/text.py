@@ -6,9 +6,11 @@ All functions are pure and cheap: they run once per ingested item on the hot pat
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html as html_lib
 import re
+import sys
 import unicodedata
 from html.parser import HTMLParser
 
@@ -83,7 +85,25 @@ def normalize_whitespace(value: str) -> str:
     return _NEWLINES.sub("\n\n", "\n".join(lines)).strip()
 
 
-_GERMAN_FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue"})
+@functools.cache
+def _combining_marks() -> re.Pattern[str]:
+    """A character class of every combining mark (built once, on the first non-ASCII text):
+    one regex substitution is far faster than testing each character in Python."""
+    ranges: list[str] = []
+    start = prev = -2
+    for cp in range(sys.maxunicode + 1):
+        if unicodedata.combining(chr(cp)):
+            if cp != prev + 1:
+                if start >= 0:
+                    ranges.append(_char_range(start, prev))
+                start = cp
+            prev = cp
+    ranges.append(_char_range(start, prev))
+    return re.compile("[" + "".join(ranges) + "]+")
+
+
+def _char_range(first: int, last: int) -> str:
+    return re.escape(chr(first)) if first == last else f"{re.escape(chr(first))}-{re.escape(chr(last))}"
 
 
 def fold(value: str) -> str:
@@ -93,11 +113,15 @@ def fold(value: str) -> str:
     written out ("Müller" == "Mueller"), other diacritics dropped ("café" == "cafe"). Index and
     query go through this same function on SQLite and PostgreSQL, so both engines agree.
     """
-    folded = unicodedata.normalize("NFKC", value).casefold().translate(_GERMAN_FOLD)
+    # Hot path (runs once per ingested item): C-level string methods only. ``str.replace`` is
+    # several times faster than ``str.translate`` with a dict for three characters.
+    folded = unicodedata.normalize("NFKC", value).casefold()
     if folded.isascii():
         return folded
-    decomposed = unicodedata.normalize("NFKD", folded)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    folded = folded.replace("ä", "ae").replace("ö", "oe").replace("ü", "ue")
+    if folded.isascii():
+        return folded
+    return _combining_marks().sub("", unicodedata.normalize("NFKD", folded))
 
 
 _WS_ALL = re.compile(r"\s+")
@@ -106,7 +130,13 @@ _WS_ALL = re.compile(r"\s+")
 def content_hash(text: str, title: str | None = None) -> str:
     """Identity of the *content*, across sources: the same words with other spacing or case
     are the same content (a repost), whoever posted them."""
-    basis = _WS_ALL.sub(" ", fold(f"{title or ''}\n{text}")).strip()
+    return folded_content_hash(fold(f"{title or ''}\n{text}"))
+
+
+def folded_content_hash(folded: str) -> str:
+    """:func:`content_hash` of text already folded (``fold(title + "\\n" + text)``, or of the text
+    alone: the leading newline is whitespace and stripped), so ingest folds each item once."""
+    basis = _WS_ALL.sub(" ", folded).strip()
     return hashlib.blake2b(basis.encode("utf-8"), digest_size=16).hexdigest()
 
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from resonanz.clock import now
+from resonanz.clock import now, set_clock
 from resonanz.connectors.base import PullResult
 from resonanz.db.database import Database, open_database
 from resonanz.db.engine import transaction
@@ -84,12 +84,16 @@ def test_a_stale_due_time_claims_nothing(db: Database) -> None:
 
 
 def test_a_pull_still_waiting_is_not_enqueued_twice(db: Database) -> None:
-    source_id = add_source(db, "slow", due_in=-1, interval=1)
+    source_id = add_source(db, "slow", due_in=-1, interval=60)
     with transaction(db.sessions) as session:
         scheduler.tick(session)
-    time.sleep(1.05)
-    with transaction(db.sessions) as session:
-        assert scheduler.tick(session) == [scheduler.Scheduled(source_id=source_id, job_id=None)]
+    later = now() + timedelta(seconds=61)
+    set_clock(lambda: later)  # the next due time passes while the first pull still waits
+    try:
+        with transaction(db.sessions) as session:
+            assert scheduler.tick(session) == [scheduler.Scheduled(source_id=source_id, job_id=None)]
+    finally:
+        set_clock(None)
     assert pull_jobs(db) == [(source_id, "pending")]
 
 

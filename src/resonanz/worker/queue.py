@@ -15,6 +15,10 @@ Delivery is at-least-once: a worker that dies mid-job leaves a ``running`` row w
 out; :func:`sweep` puts it back. Handlers therefore re-check the state of the rows they act on.
 Every write on a running job is conditional on ``lease_owner``, so a worker whose lease was
 taken over cannot complete or fail a job another worker now owns.
+
+Times (due, lease ends) come from :func:`resonanz.clock.now` on the machine that writes them, so
+tests can move time; machines that share a database should keep their clocks in sync (NTP), and
+leases should be long compared with any skew.
 """
 
 from __future__ import annotations

@@ -122,6 +122,9 @@ def test_unknown_format_missing_file_and_wrong_source_kind(db: Database, tmp_pat
         import_file(db, path=tmp_path / "missing.jsonl")
     with pytest.raises(ImportFormatError, match="UTF-16"):
         import_file(db, path=write(tmp_path, "utf16.jsonl", jsonl(record("1")).decode().encode("utf-16")))
+    for name, doc in (("array.json", '[{"id": 1},\n {"id": 2}]'), ("pretty.json", '{\n  "id": 1\n}\n')):
+        with pytest.raises(ImportFormatError, match="not JSON Lines"):
+            import_file(db, path=write(tmp_path, name, doc))
     with pytest.raises(ImportFormatError, match="unknown field"):
         import_file(db, path=write(tmp_path, "b.jsonl", jsonl(record("1"))), mapping={"txt": "body"})
     assert counts(db) == {"mentions": 0, "quarantined": 0, "runs": 0, "sources": 0}

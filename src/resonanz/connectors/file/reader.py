@@ -125,8 +125,23 @@ class ImportReader:
             )
         if self.format == "csv":
             self._open_csv()
-        elif self.mapping:
+            return
+        self._check_json_lines()
+        if self.mapping:
             self._context["mapping"] = self.mapping
+
+    def _check_json_lines(self) -> None:
+        """Refuse a JSON array or a pretty-printed object up front: read as lines, every line of it
+        would be quarantined on its own."""
+        head = self._raw.read(64 * 1024)
+        self._raw.seek(0)
+        first = head.removeprefix(_BOM).lstrip().split(b"\n", 1)[0].strip()
+        if first.startswith(b"[") or first == b"{":
+            raise ImportFormatError(
+                "this is one JSON document (an array or a pretty-printed object), not JSON Lines with one "
+                "record per line; convert it, e.g. jq -c '.[]' export.json > export.jsonl",
+                location=str(self.path),
+            )
 
     def _open_csv(self) -> None:
         # surrogateescape: a record with invalid UTF-8 is rejected alone, not the whole file.

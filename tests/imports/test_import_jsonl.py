@@ -8,11 +8,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from resonanz.db.database import Database
 from resonanz.errors import ConflictError, ImportFormatError
+from resonanz.mentions.models import QuarantineItem
 from resonanz.sources.imports import import_file
 from resonanz.sources.models import RunKind, RunStatus
+from resonanz.sources.replay import do_replay
+from resonanz.sources.service import get_by_name
 from tests.imports.import_helpers import counts, jsonl, mentions, quarantined, record, write
 
 
@@ -131,8 +135,6 @@ def test_unknown_format_missing_file_and_wrong_source_kind(db: Database, tmp_pat
 
     import_file(db, path=write(tmp_path, "c.jsonl", jsonl(record("1"))), source_name="crm-export")
     with db.sessions() as session, session.begin():
-        from resonanz.sources.service import get_by_name
-
         get_by_name(session, name="crm-export").kind = "webhook"
     with pytest.raises(ConflictError, match="webhook source"):
         import_file(db, path=tmp_path / "c.jsonl", source_name="crm-export")
@@ -146,3 +148,18 @@ def test_oversize_line_is_quarantined_whole(db: Database, tmp_path: Path) -> Non
     assert (run.new, run.rejected) == (1, 1)
     (item,) = quarantined(db)
     assert item.location == "line 2" and "over the limit" in item.reason and json.loads(item.raw) == big
+
+
+def test_quarantined_lines_replay_after_a_fix(db: Database, tmp_path: Path) -> None:
+    db.settings.max_item_bytes = 2000
+    rows = [{"uuid": "r1", "body": "y" * 3000, "ts": 0}, {"uuid": "r2", "body": "kurz", "ts": "nie"}]
+    path = write(tmp_path, "mapped.jsonl", jsonl(*rows))
+    run = import_file(db, path=path, mapping={"id": "uuid", "text": "body", "published_at": "ts"})
+    assert (run.new, run.rejected) == (0, 2)
+    db.settings.max_item_bytes = 1024 * 1024
+    with db.sessions() as session, session.begin():
+        items = list(session.scalars(select(QuarantineItem).order_by(QuarantineItem.location)))
+        outcomes = do_replay(session, items=items, settings=db.settings)
+    # r1 only failed on size, and the mapping kept with it applies again; r2's date is still wrong
+    assert [o.ok for o in outcomes] == [True, False]
+    assert set(mentions(db)) == {"r1"} and len(mentions(db)["r1"].text) == 3000

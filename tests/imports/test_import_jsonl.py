@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from resonanz.connectors.file import reader
 from resonanz.db.database import Database
 from resonanz.errors import ConflictError, ImportFormatError
 from resonanz.mentions.models import QuarantineItem
 from resonanz.sources.imports import import_file
-from resonanz.sources.models import RunKind, RunStatus
+from resonanz.sources.models import IngestRun, RunKind, RunStatus
 from resonanz.sources.replay import do_replay
 from resonanz.sources.service import get_by_name
 from tests.imports.import_helpers import counts, jsonl, mentions, quarantined, record, write
@@ -163,3 +164,29 @@ def test_quarantined_lines_replay_after_a_fix(db: Database, tmp_path: Path) -> N
     # r1 only failed on size, and the mapping kept with it applies again; r2's date is still wrong
     assert [o.ok for o in outcomes] == [True, False]
     assert set(mentions(db)) == {"r1"} and len(mentions(db)["r1"].text) == 3000
+
+
+def test_line_over_the_hard_limit_is_not_held_whole(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reader, "MIN_HARD_LIMIT", 0)
+    db.settings.max_item_bytes = 1000  # hard limit: 4 x 1000 bytes
+    huge = json.dumps(record("huge", text="z" * 20_000)).encode()
+    path = write(tmp_path, "huge.jsonl", jsonl(record("before"), huge, record("after")))
+    run = import_file(db, path=path)
+    assert (run.new, run.rejected) == (2, 1)
+    (item,) = quarantined(db)
+    assert item.location == "line 2" and item.raw == huge[:1000] and "hard limit" in item.reason
+    assert f"{len(huge) + 1:,} bytes" in item.reason
+
+
+def test_truncated_gzip_fails_the_run_with_the_reason(db: Database, tmp_path: Path) -> None:
+    data = gzip.compress(jsonl(*(record(f"t{i}", text=f"Text {i} " * 50) for i in range(5000))))
+    with pytest.raises(ImportFormatError, match="not a readable gzip file"):
+        import_file(db, path=write(tmp_path, "head.jsonl.gz", data[:20]))
+    path = write(tmp_path, "cut.jsonl.gz", data[: len(data) // 2])
+    with pytest.raises(ImportFormatError, match="reading stopped"):
+        import_file(db, path=path)
+    with db.sessions() as session:
+        (run,) = session.scalars(select(IngestRun)).all()
+    assert run.status == RunStatus.FAILED and run.error is not None and "reading stopped" in run.error

@@ -99,6 +99,9 @@ class ImportReader:
         self._first = ""
         try:
             self._open()
+        except (OSError, EOFError) as exc:  # a damaged .gz, a disk error
+            self.close()
+            raise ImportFormatError(f"cannot read the file: {exc}", location=str(path)) from exc
         except BaseException:
             self.close()
             raise

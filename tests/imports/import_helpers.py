@@ -25,16 +25,15 @@ def record(ext: str, text: str | None = None, **fields: Any) -> dict[str, Any]:
 
 def jsonl(*records: dict[str, Any] | bytes | str) -> bytes:
     """Records as JSONL; bytes and str entries are written as they are (broken lines)."""
-    out = b""
+    lines: list[bytes] = []
     for rec in records:
         if isinstance(rec, bytes):
-            out += rec
+            lines.append(rec)
         elif isinstance(rec, str):
-            out += rec.encode("utf-8")
+            lines.append(rec.encode("utf-8"))
         else:
-            out += json.dumps(rec, ensure_ascii=False).encode("utf-8")
-        out += b"\n"
-    return out
+            lines.append(json.dumps(rec, ensure_ascii=False).encode("utf-8"))
+    return b"".join(line + b"\n" for line in lines)
 
 
 def write(tmp_path: Path, name: str, content: bytes | str) -> Path:

@@ -11,6 +11,7 @@ import pytest
 from resonanz.connectors.base import RawItem
 from resonanz.connectors.file.connector import FileConnector
 from resonanz.connectors.file.parse import RecordError, mention_from_record, parse_timestamp
+from resonanz.mentions.schemas import MentionIn
 
 BASE = {"id": "r1", "text": "Die App stürzt ab", "published_at": "2026-03-01T12:00:00Z"}
 T = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -132,3 +133,37 @@ def test_split_cuts_a_document_into_lines() -> None:
     result = FileConnector.split(doc, {"file": "x.jsonl"})
     assert [i.location for i in result.items] == ["line 1", "line 3"]
     assert [FileConnector.parse(i).external_id for i in result.items] == ["r1", "r2"]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        BASE,
+        {**BASE, "id": "x" * 500, "platform": "p" * 40, "language": "l" * 20, "parent_id": "q" * 500},
+        {**BASE, "author": {"handle": "h" * 300, "name": "n" * 300, "followers": 0}, "thread_id": "t" * 500},
+        {**BASE, "author_name": "Nur Name", "media": "https://a.example/1.jpg | https://a.example/2.jpg"},
+        {"id": 5, "html": "<p>nur <i>HTML</i></p>", "published_at": "Sun, 01 Mar 2026 12:00:00 +0100", "views": "7"},
+    ],
+)
+def test_constructed_mentions_pass_mentionin_validation(data: dict[str, Any]) -> None:
+    """mention_from_record builds MentionIn without validating it again; it must be valid anyway."""
+    built = mention_from_record(data)
+    again = MentionIn.model_validate(built.model_dump())
+    assert again == built and again.published_at.utcoffset() is not None
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "path"),
+    [
+        ("id", "x" * 501, "id"),
+        ("platform", "p" * 41, "platform"),
+        ("language", "l" * 21, "language"),
+        ("parent_id", "q" * 501, "parent_id"),
+        ("thread_id", "t" * 501, "thread_id"),
+        ("author", {"handle": "h" * 301}, "author.handle"),
+        ("author_name", "n" * 301, "author_name"),
+        ("author_followers", -1, "author_followers"),
+    ],
+)
+def test_record_limits_are_mentionin_limits(field: str, value: Any, path: str) -> None:
+    assert [p for p, _ in problems_of({**BASE, field: value})] == [path]

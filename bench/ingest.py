@@ -31,7 +31,7 @@ from sqlalchemy import create_engine, text
 
 from resonanz.config import Settings
 from resonanz.db.database import open_database
-from resonanz.demo.generate import _Writer
+from resonanz.demo.writer import TextWriter
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 BENCH_DB = "resonanz_bench"
@@ -45,7 +45,7 @@ def make_jsonl(path: Path, count: int, *, seed: int = 7) -> int:
     reposts, 10% replies. Deterministic for a given seed.
     """
     rng = random.Random(seed)
-    writer = _Writer(rng)
+    writer = TextWriter(rng)
     t0 = datetime(2026, 1, 1, tzinfo=UTC)
     authors = [(f"bench_user_{i}", f"Bench User {i}", int(rng.lognormvariate(5, 1.3))) for i in range(5000)]
     weights = [1.0 / (i + 1) ** 0.7 for i in range(len(authors))]

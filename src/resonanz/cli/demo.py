@@ -1,9 +1,112 @@
-"""Placeholder: commands of this area are registered here."""
+"""``resonanz demo``: create the demo workspace (generated, clearly labelled demo data)."""
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Annotated
+
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from resonanz.cli.context import console, err_console, handle_errors, print_json, print_table, settings
+from resonanz.db.database import open_database
+from resonanz.db.engine import transaction
+from resonanz.demo.generate import DEFAULT_ANCHOR, DEFAULT_SEED
+from resonanz.demo.workspace import DemoSummary, demo_settings, do_reset_demo, load_demo
+from resonanz.errors import InputError
+
+BANNER = "[bold yellow]DEMO DATA[/bold yellow] — every post, author and source here is invented (fictional company)."
+
+
+def _anchor(value: str | None) -> date:
+    if value is None:
+        return DEFAULT_ANCHOR
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise InputError(f"{value!r} is not a date (YYYY-MM-DD)", location="--anchor") from exc
+
+
+@handle_errors
+def demo(
+    reset: Annotated[
+        bool, typer.Option("--reset", help="remove the demo sources' data first, then load again")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
+    scale: Annotated[
+        float, typer.Option("--scale", min=0.01, max=10.0, help="size of the data set (1 = about 4,700 posts)")
+    ] = 1.0,
+    anchor: Annotated[
+        str | None,
+        typer.Option("--anchor", help=f"last day of the 90 days, YYYY-MM-DD (default {DEFAULT_ANCHOR.isoformat()})"),
+    ] = None,
+) -> None:
+    """Create the demo workspace: a fictional mobility company, two competitors and 90 days of
+    posts, news, blog comments and app reviews in German and English, with one crisis.
+
+    The demo goes into its own SQLite file (demo.db in the data directory) unless --database-url
+    (or RESONANZ_DATABASE_URL) names a database. Running it again adds nothing new.
+    """
+    last_day = _anchor(anchor)
+    target = demo_settings(settings())
+    db = open_database(target)
+    try:
+        if not as_json:
+            console.print(BANNER)
+            console.print(f"demo workspace: [bold]{db.engine.url.render_as_string(hide_password=True)}[/bold]")
+        if reset:
+            with transaction(db.sessions) as session:
+                removed = do_reset_demo(session)
+            if not as_json:
+                console.print(f"reset: removed {removed:,} demo mentions")
+        if as_json:
+            summary = load_demo(db, seed=DEFAULT_SEED, anchor=last_day, scale=scale)
+        else:
+            with Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=err_console,
+                transient=True,
+            ) as bar:
+                task = bar.add_task("generating demo data", total=None)
+
+                def progress(label: str, done: int, steps: int) -> None:
+                    bar.update(task, description=f"loading {label}", completed=done, total=steps)
+
+                summary = load_demo(db, seed=DEFAULT_SEED, anchor=last_day, scale=scale, progress=progress)
+    finally:
+        db.dispose()
+    if as_json:
+        print_json(summary.as_dict())
+    else:
+        _print_summary(summary, demo_db=target.database_url != settings().database_url)
+
+
+def _print_summary(summary: DemoSummary, *, demo_db: bool) -> None:
+    print_table(
+        "DEMO DATA loaded",
+        ["source", "kind", "items", "new", "updated", "unchanged/dup", "rejected"],
+        [(s.source, s.kind, s.items, s.new, s.updated, s.duplicate, s.rejected) for s in summary.sources],
+    )
+    console.print(
+        f"{summary.mentions:,} mentions by {summary.authors:,} authors about [bold]{summary.company}[/bold] "
+        f"and its competitors {' and '.join(summary.competitors)}, {summary.window_start} to {summary.window_end}."
+    )
+    console.print(
+        f"crisis: an IT outage from [bold red]{summary.crisis_start}[/bold red] to "
+        f"[bold red]{summary.crisis_end}[/bold red] ({summary.crisis_hashtag})"
+    )
+    if summary.new == 0:
+        console.print("nothing new: the demo workspace was already complete (use --reset to load it afresh)")
+    prefix = f'resonanz --database-url "{summary.database}" ' if demo_db else "resonanz "
+    console.print("next steps:")
+    console.print(f'  {prefix}mentions search "{summary.crisis_hashtag.lstrip("#")}"')
+    console.print(f'  {prefix}mentions search "kundenservice erstattung"')
+    console.print(f"  {prefix}serve")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this area's commands to the root app."""
+    """Add ``resonanz demo`` to the root app."""
+    app.command("demo")(demo)

@@ -2,6 +2,8 @@
 WordPress-shaped blog feed with its comments feed, and JSONL / CSV files in the import format.
 
 Output is deterministic bytes (fixed order, no clock), so a hash of the documents pins the data set.
+Every feed item carries a ``<demo>true</demo>`` element, which feedparser keeps, so the stored raw
+payload of a demo feed item says ``"demo": "true"`` like the imported records' ``"demo": true``.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
 from resonanz.demo.generate import DemoDataset, DemoPost
-from resonanz.demo.world import DEMO_MARK, OWN
+from resonanz.demo.world import DEMO_AUTHOR_SUFFIX, DEMO_MARK, OWN
 
 NEWS_DE_URL = "https://nordkurier.example/mobilitaet/feed/"
 NEWS_EN_URL = "https://mobilitywire.example/atom.xml"
@@ -53,6 +55,14 @@ def _iso(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _byline(post: DemoPost) -> str:
+    """Feed authors have no handle of their own (the connector derives one from the name and the
+    site), so the demo label goes into the name."""
+    assert post.author is not None
+    name = post.author.name
+    return name if name.endswith(DEMO_AUTHOR_SUFFIX) else f"{name} {DEMO_AUTHOR_SUFFIX}"
+
+
 def _html(post: DemoPost) -> str:
     return f"<p>{escape(post.text)}</p><p><em>{DEMO_MARK}: fiktives Beispiel / fictional example.</em></p>"
 
@@ -78,8 +88,8 @@ def news_rss(posts: list[DemoPost], *, built: datetime) -> bytes:
         items.append(
             f"<item>\n<title>{escape(p.title)}</title>\n<link>{escape(p.url)}</link>\n"
             f'<guid isPermaLink="true">{escape(p.id)}</guid>\n<pubDate>{_rfc822(p.published_at)}</pubDate>\n'
-            f"<dc:creator>{escape(p.author.name)}</dc:creator>\n<category>{DEMO_MARK}</category>\n"
-            f"<description>{escape(_html(p))}</description>\n</item>\n"
+            f"<dc:creator>{escape(_byline(p))}</dc:creator>\n<category>{DEMO_MARK}</category>\n"
+            f"<description>{escape(_html(p))}</description>\n<demo>true</demo>\n</item>\n"
         )
     return _rss(
         f"{DEMO_MARK} – Nordküste Kurier: Mobilität",
@@ -99,9 +109,9 @@ def news_atom(posts: list[DemoPost], *, built: datetime) -> bytes:
             f"<entry>\n<id>{escape(p.id)}</id>\n<title>{escape(p.title)}</title>\n"
             f'<link rel="alternate" type="text/html" href={quoteattr(p.url)}/>\n'
             f"<published>{_iso(p.published_at)}</published>\n<updated>{_iso(p.published_at)}</updated>\n"
-            f"<author><name>{escape(p.author.name)}</name></author>\n"
+            f"<author><name>{escape(_byline(p))}</name></author>\n"
             f'<category term="demo" label="{DEMO_MARK}"/>\n'
-            f'<content type="html">{escape(_html(p))}</content>\n</entry>\n'
+            f'<content type="html">{escape(_html(p))}</content>\n<demo>true</demo>\n</entry>\n'
         )
     head = (
         '<?xml version="1.0" encoding="UTF-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="en">\n'
@@ -125,13 +135,13 @@ def blog_rss(posts: list[DemoPost], comments: list[DemoPost], *, built: datetime
         items.append(
             f"<item>\n<title>{escape(p.title)}</title>\n<link>{escape(p.url)}</link>\n"
             f"<comments>{escape(p.url)}#comments</comments>\n"
-            f"<dc:creator><![CDATA[{p.author.name}]]></dc:creator>\n<pubDate>{_rfc822(p.published_at)}</pubDate>\n"
+            f"<dc:creator><![CDATA[{_byline(p)}]]></dc:creator>\n<pubDate>{_rfc822(p.published_at)}</pubDate>\n"
             f"<category><![CDATA[{DEMO_MARK}]]></category>\n"
             f'<guid isPermaLink="false">{escape(p.id)}</guid>\n'
             f"<description><![CDATA[{p.text}]]></description>\n"
             f"<content:encoded><![CDATA[{_html(p)}]]></content:encoded>\n"
             f"<wfw:commentRss>{escape(p.url)}feed/</wfw:commentRss>\n"
-            f"<slash:comments>{per_post.get(p.id, 0)}</slash:comments>\n</item>\n"
+            f"<slash:comments>{per_post.get(p.id, 0)}</slash:comments>\n<demo>true</demo>\n</item>\n"
         )
     return _rss(
         f"{DEMO_MARK} – {OWN.short} Blog",
@@ -150,10 +160,10 @@ def blog_comments_rss(comments: list[DemoPost], *, built: datetime) -> bytes:
         assert c.title is not None and c.author is not None
         items.append(
             f"<item>\n<title>{escape(c.title)}</title>\n<link>{escape(c.url)}</link>\n"
-            f"<dc:creator><![CDATA[{c.author.name}]]></dc:creator>\n<pubDate>{_rfc822(c.published_at)}</pubDate>\n"
+            f"<dc:creator><![CDATA[{_byline(c)}]]></dc:creator>\n<pubDate>{_rfc822(c.published_at)}</pubDate>\n"
             f'<guid isPermaLink="false">{escape(c.id)}</guid>\n'
             f"<description><![CDATA[{c.text}]]></description>\n"
-            f"<content:encoded><![CDATA[<p>{escape(c.text)}</p>]]></content:encoded>\n</item>\n"
+            f"<content:encoded><![CDATA[<p>{escape(c.text)}</p>]]></content:encoded>\n<demo>true</demo>\n</item>\n"
         )
     return _rss(
         f"{DEMO_MARK} – Kommentare für {OWN.short} Blog",

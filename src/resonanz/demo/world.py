@@ -11,6 +11,8 @@ from dataclasses import dataclass
 DEMO_MARK = "DEMO DATA"
 #: Prefix of every demo source name and author handle, so demo rows are recognisable anywhere.
 DEMO_PREFIX = "demo-"
+#: Ends the name of every author in the demo feeds (feed authors have names, not handles).
+DEMO_AUTHOR_SUFFIX = "(Demo)"
 
 
 @dataclass(frozen=True)

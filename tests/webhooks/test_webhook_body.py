@@ -14,9 +14,10 @@ from resonanz.api.app import create_app
 from resonanz.connectors.webhook.connector import sign
 from resonanz.db.database import Database
 from resonanz.mentions.models import Mention, QuarantineItem
-from resonanz.sources.actions import do_create_source
-from resonanz.sources.models import IngestRun
-from resonanz.sources.schemas import SourceCreate
+from resonanz.sources.actions import do_create_source, do_update_source
+from resonanz.sources.models import IngestRun, Source
+from resonanz.sources.replay import do_replay
+from resonanz.sources.schemas import SourceCreate, SourceUpdate
 
 SECRET = "s3cr3t-for-tests"
 
@@ -28,7 +29,7 @@ def rec(ext: str, **fields: Any) -> dict[str, Any]:
 @pytest.fixture
 def client(db: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
     with db.sessions() as session, session.begin():
-        do_create_source(session, data=SourceCreate(name="zap", kind="webhook", enabled=False))
+        do_create_source(session, data=SourceCreate(name="zap", kind="webhook"))
     monkeypatch.setenv("RESONANZ_WEBHOOK_SECRET_ZAP", SECRET)
     yield TestClient(create_app(db.settings, database=db))
 
@@ -70,11 +71,14 @@ def test_invalid_record_is_422_with_paths_and_nothing_is_stored(client: TestClie
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("application/problem+json")
     problem = response.json()
-    assert problem["status"] == 422 and "nothing was stored" in problem["detail"]
+    assert problem["status"] == 422 and "no mention was stored" in problem["detail"]
     paths = [e["path"] for e in problem["errors"]]
     assert paths == ["mentions[2].published_at", "mentions[3].id", "mentions[3].published_at", "mentions[4]"]
     assert "'morgen' is not a date" in problem["errors"][0]["message"]
-    assert table_counts(db) == (0, 0, 0)
+    assert table_counts(db) == (0, 1, 1)  # no mention; the body kept in quarantine; a failed run
+    with db.sessions() as session:
+        kept = session.scalars(select(QuarantineItem)).one()
+    assert kept.id == problem["quarantine_id"] and kept.stage == "webhook" and "mentions[2].published_at" in kept.reason
 
 
 @pytest.mark.parametrize(
@@ -93,7 +97,7 @@ def test_bad_bodies(client: TestClient, db: Database, body: bytes, path: str, me
     assert response.status_code == 422
     (error,) = response.json()["errors"]
     assert error["path"] == path and message in error["message"]
-    assert table_counts(db) == (0, 0, 0)
+    assert table_counts(db) == (0, 1, 1)
 
 
 def test_html_and_script_injection_is_sanitised(client: TestClient, db: Database) -> None:
@@ -118,4 +122,20 @@ def test_oversize_body_is_413_and_oversize_record_is_422(client: TestClient, db:
     assert response.status_code == 413 and response.json()["status"] == 413
     response = send(client, [rec("small"), rec("huge", text="y" * 2000)])
     assert response.status_code == 422 and response.json()["errors"][0]["path"] == "[1]"
+    assert table_counts(db) == (0, 1, 1)
+    # after the operator raises the limit, the kept body replays into both mentions
+    db.settings.max_item_bytes = 1_000_000
+    with db.sessions() as session, session.begin():
+        item = session.get(QuarantineItem, response.json()["quarantine_id"])
+        assert item is not None
+        (outcome,) = do_replay(session, items=[item], settings=db.settings)
+        assert outcome.ok and len(outcome.mention_ids) == 2
+
+
+def test_disabled_source_refuses_posts(client: TestClient, db: Database) -> None:
+    with db.sessions() as session, session.begin():
+        source = session.scalars(select(Source)).one()
+        do_update_source(session, source=source, data=SourceUpdate(enabled=False))
+    response = send(client, rec("a"))
+    assert response.status_code == 403 and "disabled" in response.json()["detail"]
     assert table_counts(db) == (0, 0, 0)

@@ -26,7 +26,7 @@ RECORD = {"id": "w1", "text": "Ihr Support hat mir super geholfen, danke!", "pub
 
 def add_source(db: Database, name: str, kind: str = "webhook", config: dict[str, Any] | None = None) -> None:
     with db.sessions() as session, session.begin():
-        do_create_source(session, data=SourceCreate(name=name, kind=kind, config=config or {}, enabled=False))
+        do_create_source(session, data=SourceCreate(name=name, kind=kind, config=config or {}))
 
 
 @pytest.fixture

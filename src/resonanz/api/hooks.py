@@ -7,10 +7,12 @@ The body is one import record, an array of them, or ``{"mentions": [...]}`` (the
 
 * 202 accepted, with the counts; the records went through the ingest pipeline in one transaction;
 * 401 the signature is missing or wrong (or the source has no secret configured);
+* 403 the source is disabled (switched off by a person);
 * 404 no webhook source of that name;
 * 413 the body is over the limit;
 * 422 the body is not JSON or a record breaks the schema: every problem with its field path
-  (``mentions[2].published_at``), and nothing of the request is stored.
+  (``mentions[2].published_at``); no mention of the request is stored, but the signed body is kept
+  in quarantine with the reason, so it can be replayed once the sender's bug is understood.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from starlette.concurrency import run_in_threadpool
 
 from resonanz.clock import now
 from resonanz.config import Settings
+from resonanz.connectors.base import Rejected
 from resonanz.connectors.webhook.connector import (
     SIGNATURE_HEADER,
     WebhookConfig,
@@ -37,8 +40,9 @@ from resonanz.db.database import Database
 from resonanz.db.engine import transaction
 from resonanz.errors import ConfigError, SignatureError
 from resonanz.mentions.ingest import IngestCounts
-from resonanz.sources.models import RunKind, Source, SourceHealth
-from resonanz.sources.pipeline import ParsedChunk, finish_run, start_run, store_parsed
+from resonanz.mentions.models import QuarantineItem
+from resonanz.sources.models import RunKind, RunStatus, Source, SourceHealth
+from resonanz.sources.pipeline import ParsedChunk, finish_run, quarantine_rejected, start_run, store_parsed
 from resonanz.sources.secrets import resolve_secret
 
 router = APIRouter(tags=["webhooks"])
@@ -63,6 +67,7 @@ def problem(status: int, slug: str, title: str, detail: str, **extra: Any) -> JS
 class _Target:
     source_id: int
     name: str
+    enabled: bool
     config: WebhookConfig
 
 
@@ -71,7 +76,7 @@ def _find_source(db: Database, name: str) -> _Target | None:
         source = session.scalar(select(Source).where(Source.name == name))
         if source is None or source.kind != WebhookConnector.kind:
             return None
-        return _Target(source.id, source.name, WebhookConfig.model_validate(source.config))
+        return _Target(source.id, source.name, source.enabled, WebhookConfig.model_validate(source.config))
 
 
 def _accept(db: Database, settings: Settings, name: str, body: bytes, signature: str | None) -> JSONResponse:
@@ -89,17 +94,21 @@ def _accept(db: Database, settings: Settings, name: str, body: bytes, signature:
         verify_signature(body, signature, secret)
     except SignatureError as exc:
         return problem(401, "signature", "Unauthorized", str(exc))
+    if not target.enabled:
+        return problem(403, "disabled", "Forbidden", f"source {name!r} is disabled; enable it to accept posts")
 
     parsed = parse_body(body, max_item_bytes=settings.max_item_bytes)
     if parsed.problems:
         errors = [{"path": p.path, "message": p.message} for p in parsed.problems]
+        quarantine_id = _keep_rejected_body(db, target, body, errors)
         return problem(
             422,
             "invalid-body",
             "Unprocessable Content",
-            f"{len(errors)} problem(s); nothing was stored: "
+            f"{len(errors)} problem(s); no mention was stored, the body is kept in quarantine #{quarantine_id}: "
             + "; ".join(f"{e['path']}: {e['message']}" for e in errors[:5]),
             errors=errors,
+            quarantine_id=quarantine_id,
         )
 
     with transaction(db.sessions) as session:
@@ -122,6 +131,31 @@ def _accept(db: Database, settings: Settings, name: str, body: bytes, signature:
             "rejected": run.rejected,
         }
     return JSONResponse(result, status_code=202)
+
+
+def _keep_rejected_body(db: Database, target: _Target, body: bytes, errors: list[dict[str, str]]) -> int:
+    """Quarantine a signed but invalid body whole (bad input loses nothing) and note the failure
+    on the source, so its health shows that a sender is posting broken data."""
+    reason = "; ".join(f"{e['path']}: {e['message']}" for e in errors[:20])
+    with transaction(db.sessions) as session:
+        run = start_run(session, kind=RunKind.WEBHOOK, source_id=target.source_id)
+        quarantine_rejected(
+            session,
+            cls=WebhookConnector,
+            rejected=[
+                Rejected(payload=body, reason=reason, location="body", stage="webhook",
+                         content_type="application/json", context={"level": "document"})
+            ],
+            run=run,
+            now=now(),
+        )  # fmt: skip
+        finish_run(run, IngestCounts(rejected=1), status=RunStatus.FAILED, error=f"422: {reason}"[:2000])
+        source = session.get(Source, target.source_id)
+        if source is not None:
+            source.last_error, source.last_error_at = f"rejected webhook body: {reason}"[:2000], now()
+        session.flush()
+        item_id = session.scalar(select(QuarantineItem.id).where(QuarantineItem.run_id == run.id))
+        return int(item_id or 0)
 
 
 @router.post("/hooks/{source}", status_code=202, summary="Receive mentions pushed by another system")

@@ -70,6 +70,8 @@ class Connector(ABC):
     title: ClassVar[str]
     platform: ClassVar[str]
     Config: ClassVar[type[BaseModel]]
+    #: False for push-only kinds (files, webhooks): such sources are never put on a pull schedule.
+    pulls: ClassVar[bool] = True
 
     def __init__(self, config: BaseModel, *, settings: Settings, http: httpx.Client | None = None) -> None:
         self.config = config

@@ -32,13 +32,14 @@ def do_create_source(session: Session, *, data: SourceCreate) -> Source:
     if session.scalar(select(Source.id).where(Source.name == data.name)) is not None:
         raise ConflictError(f"a source named {data.name!r} exists already")
     config = validate_config(data.kind, data.config)
+    scheduled = data.enabled and connector_class(data.kind).pulls
     source = Source(
         name=data.name,
         kind=data.kind,
         config=config,
         enabled=data.enabled,
         interval_s=data.interval_s,
-        next_pull_at=now() if data.enabled else None,
+        next_pull_at=now() if scheduled else None,
         cursor={},
         health=SourceHealth.NEW,
         consecutive_failures=0,
@@ -56,9 +57,11 @@ def do_update_source(session: Session, *, source: Source, data: SourceUpdate) ->
         source.interval_s = data.interval_s
     if data.enabled is not None:
         source.enabled = data.enabled
+        if not data.enabled:
+            source.next_pull_at = None
         if data.enabled:
             source.health = SourceHealth.NEW if source.health == SourceHealth.DISABLED else source.health
-            source.next_pull_at = now()
+            source.next_pull_at = now() if connector_class(source.kind).pulls else None
             source.consecutive_failures = 0
     session.flush()
     return source

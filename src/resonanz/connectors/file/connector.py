@@ -39,6 +39,7 @@ class FileConnector(Connector):
     title: ClassVar[str] = "File import (JSONL, CSV)"
     platform: ClassVar[str] = DEFAULT_PLATFORM
     Config: ClassVar[type[BaseModel]] = FileConfig
+    pulls: ClassVar[bool] = False
 
     def pull(self, cursor: dict[str, Any]) -> PullResult:
         """Nothing to fetch: files arrive through ``resonanz import PATH --source NAME``."""

@@ -63,6 +63,7 @@ class WebhookConnector(Connector):
     title: ClassVar[str] = "Inbound webhook (JSON, HMAC-signed)"
     platform: ClassVar[str] = DEFAULT_PLATFORM
     Config: ClassVar[type[BaseModel]] = WebhookConfig
+    pulls: ClassVar[bool] = False
 
     def pull(self, cursor: dict[str, Any]) -> PullResult:
         """Nothing to fetch: senders push to ``POST /hooks/{source}``."""

@@ -105,9 +105,11 @@ def add(
     if as_json:
         print_json(read.model_dump())
     else:
-        console.print(
-            f"added {kind} source [bold]{name}[/bold] (id {read.id}); pull it now: resonanz source pull {name}"
-        )
+        console.print(f"added {kind} source [bold]{name}[/bold] (id {read.id})")
+        if connector_class(kind).pulls:
+            console.print(f"pull it now: resonanz source pull {name}")
+        else:
+            console.print(f"{kind} sources receive data pushed to them; see: resonanz source add {kind} --help-kind")
 
 
 @app.command("list")

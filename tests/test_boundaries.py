@@ -39,9 +39,7 @@ def test_connectors_never_touch_the_database(path: Path) -> None:
     assert not bad, f"{path.relative_to(SRC)} imports {bad}: connectors return raw items; the runner persists"
 
 
-@pytest.mark.parametrize(
-    "path", sorted(SRC.rglob("parse.py")), ids=lambda p: str(p.relative_to(SRC))
-)
+@pytest.mark.parametrize("path", sorted(SRC.rglob("parse.py")), ids=lambda p: str(p.relative_to(SRC)))
 def test_parse_modules_are_pure(path: Path) -> None:
     bad = {m for m in imports_of(path) if m.split(".")[0] in {"httpx", "requests", "socket", "urllib3"}}
     assert not bad, f"{path.relative_to(SRC)} does I/O ({bad}); parse steps must be pure"

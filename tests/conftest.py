@@ -2,18 +2,20 @@
 
 SQLite by default (a copy of a migrated template file per test, so every test starts empty and may
 commit freely, which worker and server tests need); PostgreSQL when RESONANZ_TEST_DATABASE_URL
-points at one (migrated once per session, tables truncated after each test).
+points at a server (a database of its own per pytest run, migrated once, tables truncated after
+each test).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from resonanz.config import Settings
@@ -26,23 +28,39 @@ from tests.sources.fake_connector import FakeConnector, fake_connector_registere
 PG_URL = os.environ.get("RESONANZ_TEST_DATABASE_URL") or None
 
 
+def _pg_admin_engine() -> Engine:
+    assert PG_URL
+    return make_engine(Settings(database_url=PG_URL).resolved_database_url).execution_options(
+        isolation_level="AUTOCOMMIT"
+    )
+
+
 @pytest.fixture(scope="session")
-def _template_db(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A migrated database to start each test from."""
+def _template_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated database to start each test from.
+
+    On PostgreSQL every pytest run gets a database of its own next to the one named by
+    RESONANZ_TEST_DATABASE_URL, so two runs on one server (CI, a developer) never share tables.
+    """
     if PG_URL:
-        url = Settings(database_url=PG_URL).resolved_database_url
-        engine = make_engine(url)
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
+        name = f"resonanz_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+        admin = _pg_admin_engine()
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = PG_URL.rsplit("/", 1)[0] + "/" + name
+        engine = make_engine(Settings(database_url=url).resolved_database_url)
         upgrade(engine)
         engine.dispose()
-        return PG_URL
+        yield url
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+        return
     path = tmp_path_factory.mktemp("template") / "template.db"
     engine = make_engine(f"sqlite:///{path}")
     upgrade(engine)
     engine.dispose()
-    return str(path)
+    yield str(path)
 
 
 def _truncate_pg(db: Database) -> None:
@@ -54,7 +72,7 @@ def _truncate_pg(db: Database) -> None:
 @pytest.fixture
 def settings(tmp_path: Path, _template_db: str) -> Settings:
     if PG_URL:
-        return Settings(data_dir=tmp_path, database_url=PG_URL, worker_threads=0)
+        return Settings(data_dir=tmp_path, database_url=_template_db, worker_threads=0)
     db_file = tmp_path / "resonanz.db"
     shutil.copyfile(_template_db, db_file)
     return Settings(data_dir=tmp_path, database_url=f"sqlite:///{db_file}", worker_threads=0)

@@ -9,30 +9,21 @@ either way read back the same through the ORM.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, cast
 
-import orjson
 from sqlalchemy import Connection, Table, text
 
 from resonanz.mentions.models import Mention
-from resonanz.mentions.schemas import MentionIn
+from resonanz.mentions.prepared import Prepared, dumps
+
+__all__ = ["COLUMNS", "MentionWriter", "bump_authors", "dumps", "sqlite_datetime"]
 
 mention_t = cast(Table, Mention.__table__)
 COLUMNS = tuple(c.name for c in mention_t.columns)
 _SQLITE_INSERT = f"INSERT INTO mention ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})"
 _PG_COPY = f"COPY mention ({', '.join(COLUMNS)}) FROM STDIN"
-
-
-def dumps(value: Any) -> str:
-    """JSON text as the JSON columns store it. orjson is five to ten times faster than the
-    standard library; what it refuses (integers over 64 bits, non-string keys) goes the slow way."""
-    try:
-        return orjson.dumps(value).decode()
-    except TypeError:
-        return json.dumps(value)
 
 
 def sqlite_datetime(value: datetime) -> str:
@@ -61,24 +52,20 @@ class MentionWriter:
 
     def add(
         self,
-        m: MentionIn,
+        p: Prepared,
         *,
         id: int,
         source_id: int | None,
         author_id: int | None,
         parent_id: int | None,
-        thread: str,
-        content_hash: str,
-        revision_hash: str,
         duplicate_of_id: int | None,
     ) -> None:
         now = self.now
         self.rows.append(
             (
-                id, m.platform, m.external_id, source_id, str(m.kind), m.url, author_id, m.parent_external_id,
-                parent_id, thread, self.when(m.published_at), now, now, m.title, m.text, m.html, m.language_hint,
-                dumps(m.media), dumps(m.metrics), dumps(m.raw), content_hash, revision_hash,
-                duplicate_of_id, 1,
+                id, p.platform, p.external_id, source_id, p.kind, p.url, author_id, p.parent_external_id,
+                parent_id, p.thread, self.when(p.published_at), now, now, p.title, p.text, p.html, p.language_hint,
+                p.media, p.metrics, p.raw, p.content_hash, p.revision_hash, duplicate_of_id, 1,
             )
         )  # fmt: skip
 

@@ -34,12 +34,12 @@ from sqlalchemy.orm import Session
 
 from resonanz.mentions import bulk, search_index
 from resonanz.mentions.models import Author, Mention
+from resonanz.mentions.prepared import MIN_DUPLICATE_TEXT, Prepared, loads, prepare, revision_hash
 from resonanz.mentions.schemas import MentionIn
-from resonanz.mentions.text import digest, folded_content_hash
+
+__all__ = ["MIN_DUPLICATE_TEXT", "IngestCounts", "StoreResult", "revision_hash", "store_batch", "store_prepared"]
 
 CHUNK = 500
-#: Texts shorter than this are too generic ("Danke!", "+1") to call a repost of each other.
-MIN_DUPLICATE_TEXT = 24
 
 mention_t = cast(Table, Mention.__table__)
 author_t = cast(Table, Author.__table__)
@@ -59,20 +59,6 @@ class IngestCounts:
 
     def as_dict(self) -> dict[str, int]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
-
-
-def revision_hash(item: MentionIn) -> str:
-    """Everything whose change makes a re-pulled item an edit (engagement counts do not)."""
-    author = item.author.handle if item.author else None
-    return digest(
-        item.title,
-        item.text,
-        item.html,
-        item.url,
-        author,
-        item.parent_external_id,
-        item.published_at.isoformat(),
-    )
 
 
 def _chunks(values: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
@@ -151,11 +137,11 @@ def allocate_ids(session: Session, table_name: str, count: int) -> list[int]:
     return [int(r[0]) for r in rows]
 
 
-def _upsert_authors(session: Session, items: Sequence[MentionIn], now: datetime) -> dict[tuple[str, str], int]:
-    wanted: dict[tuple[str, str], MentionIn] = {}
+def _upsert_authors(session: Session, items: Sequence[Prepared], now: datetime) -> dict[tuple[str, str], int]:
+    wanted: dict[tuple[str, str], Prepared] = {}
     for item in items:
-        if item.author is not None:
-            wanted[(item.platform, item.author.handle)] = item
+        if item.handle is not None:
+            wanted[(item.platform, item.handle)] = item
     if not wanted:
         return {}
     conn = session.connection()
@@ -169,11 +155,10 @@ def _upsert_authors(session: Session, items: Sequence[MentionIn], now: datetime)
     if missing:
         new_rows = []
         for key, new_id in zip(missing, ids, strict=True):
-            a = wanted[key].author
-            assert a is not None
+            a = wanted[key]
             new_rows.append(
                 {
-                    "id": new_id, "platform": key[0], "handle": key[1], "name": a.name, "url": a.url,
+                    "id": new_id, "platform": key[0], "handle": key[1], "name": a.author_name, "url": a.author_url,
                     "followers": a.followers, "mention_count": 0, "first_seen_at": now, "last_seen_at": now,
                 }
             )  # fmt: skip
@@ -181,10 +166,9 @@ def _upsert_authors(session: Session, items: Sequence[MentionIn], now: datetime)
         conn.execute(author_t.insert(), new_rows)
     changed = []
     for key, (aid, name, followers) in found.items():
-        a = wanted[key].author
-        assert a is not None
-        if (a.name and a.name != name) or (a.followers is not None and a.followers != followers):
-            changed.append({"b_id": aid, "name": a.name or name, "followers": a.followers})
+        a = wanted[key]
+        if (a.author_name and a.author_name != name) or (a.followers is not None and a.followers != followers):
+            changed.append({"b_id": aid, "name": a.author_name or name, "followers": a.followers})
     if changed:
         conn.execute(
             update(author_t)
@@ -235,6 +219,12 @@ class StoreResult:
 
 def store_batch(session: Session, items: Sequence[MentionIn], *, source_id: int | None, now: datetime) -> StoreResult:
     """Insert or update ``items`` in the session's transaction (the caller commits)."""
+    return store_prepared(session, [prepare(m) for m in items], source_id=source_id, now=now)
+
+
+def store_prepared(session: Session, items: Sequence[Prepared], *, source_id: int | None, now: datetime) -> StoreResult:
+    """:func:`store_batch` for items already prepared (:func:`~resonanz.mentions.prepared.prepare`),
+    e.g. in an import's worker process."""
     counts = IngestCounts()
     if not items:
         return StoreResult(counts, [])
@@ -242,7 +232,7 @@ def store_batch(session: Session, items: Sequence[MentionIn], *, source_id: int 
     for index, item in enumerate(items):
         last_index[(item.platform, item.external_id)] = index
     counts.duplicate += len(items) - len(last_index)
-    unique = [items[i] for i in sorted(last_index.values())]
+    unique = [items[i] for i in sorted(last_index.values())] if counts.duplicate else list(items)
     keys = [(m.platform, m.external_id) for m in unique]
 
     authors = _upsert_authors(session, unique, now)
@@ -252,14 +242,7 @@ def store_batch(session: Session, items: Sequence[MentionIn], *, source_id: int 
     key_to_id: dict[tuple[str, str], int] = {k: r.id for k, r in existing.items()}
     key_to_id.update(zip(fresh, new_ids, strict=True))
 
-    # Fold each text once: the search index stores the folded body, the content hash is made from it.
-    bodies = [search_index.index_body(m.title, m.text) for m in unique]
-    hashes = [folded_content_hash(b) for b in bodies]
-    dup_candidates = {
-        h
-        for m, k, h in zip(unique, keys, hashes, strict=True)
-        if len(m.text) >= MIN_DUPLICATE_TEXT and k not in existing
-    }
+    dup_candidates = {m.content_hash for m, k in zip(unique, keys, strict=True) if m.repostable and k not in existing}
     originals = _originals(session, sorted(dup_candidates)) if dup_candidates else {}
     parent_keys = {(m.platform, m.parent_external_id) for m in unique if m.parent_external_id} - key_to_id.keys()
     parent_ids = dict(key_to_id)
@@ -273,49 +256,50 @@ def store_batch(session: Session, items: Sequence[MentionIn], *, source_id: int 
     reindex_new: list[tuple[int, str]] = []
     reindex_changed: list[tuple[int, str]] = []
     author_counts: dict[int, int] = {}
-    for m, key, body, chash in zip(unique, keys, bodies, hashes, strict=True):
+    for m, key in zip(unique, keys, strict=True):
         mid = key_to_id[key]
-        rev = revision_hash(m)
-        author_id = authors.get((m.platform, m.author.handle)) if m.author else None
+        author_id = authors.get((m.platform, m.handle)) if m.handle is not None else None
         parent_id = parent_ids.get((m.platform, m.parent_external_id)) if m.parent_external_id else None
-        thread = m.thread_external_id or m.parent_external_id or m.external_id
         old = existing.get(key)
         if old is None:
-            original = originals.get(chash) if len(m.text) >= MIN_DUPLICATE_TEXT else None
-            if original is None and len(m.text) >= MIN_DUPLICATE_TEXT:
-                originals[chash] = mid
+            original = None
+            if m.repostable:
+                original = originals.get(m.content_hash)
+                if original is None:
+                    originals[m.content_hash] = mid
             if parent_id is not None and parent_id > mid:
                 # The parent comes later in this batch (feeds list newest first): a foreign key is
                 # checked per row on SQLite, so link it after the insert (see _adopt_orphans).
                 parent_id = None
             writer.add(
-                m, id=mid, source_id=source_id, author_id=author_id, parent_id=parent_id, thread=thread,
-                content_hash=chash, revision_hash=rev, duplicate_of_id=original,
-            )  # fmt: skip
-            reindex_new.append((mid, body))
+                m, id=mid, source_id=source_id, author_id=author_id, parent_id=parent_id, duplicate_of_id=original
+            )
+            reindex_new.append((mid, m.body))
             if author_id is not None:
                 author_counts[author_id] = author_counts.get(author_id, 0) + 1
             if original is None:
                 counts.new += 1
             else:
                 counts.duplicate += 1
-        elif old.revision_hash != rev:
+        elif old.revision_hash != m.revision_hash:
             updates.append(
                 {
-                    "b_id": mid, "kind": str(m.kind), "url": m.url, "author_id": author_id,
-                    "parent_external_id": m.parent_external_id, "parent_id": parent_id, "thread_external_id": thread,
+                    "b_id": mid, "kind": m.kind, "url": m.url, "author_id": author_id,
+                    "parent_external_id": m.parent_external_id, "parent_id": parent_id, "thread_external_id": m.thread,
                     "published_at": m.published_at, "fetched_at": now, "updated_at": now, "title": m.title,
-                    "text": m.text, "html": m.html, "language_hint": m.language_hint, "media": m.media,
-                    "metrics": m.metrics, "raw": m.raw, "content_hash": chash, "revision_hash": rev,
-                    "revision": old.revision + 1,
+                    "text": m.text, "html": m.html, "language_hint": m.language_hint, "media": loads(m.media),
+                    "metrics": loads(m.metrics), "raw": loads(m.raw), "content_hash": m.content_hash,
+                    "revision_hash": m.revision_hash, "revision": old.revision + 1,
                 }
             )  # fmt: skip
-            reindex_changed.append((mid, body))
+            reindex_changed.append((mid, m.body))
             counts.updated += 1
         else:
             counts.unchanged += 1
-            if m.metrics and _as_dict(old.metrics) != m.metrics:
-                metric_updates.append({"b_id": mid, "metrics": m.metrics})
+            if m.metrics != "{}":
+                metrics = loads(m.metrics)
+                if _as_dict(old.metrics) != metrics:
+                    metric_updates.append({"b_id": mid, "metrics": metrics})
 
     if writer.rows:
         writer.flush()

@@ -9,50 +9,28 @@ idempotent. One :class:`IngestRun` (kind ``import``) records the totals.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+import os
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from resonanz.clock import now
-from resonanz.connectors.base import RawItem, Rejected
 from resonanz.connectors.file.connector import FileConfig, FileConnector
 from resonanz.connectors.file.reader import open_import
 from resonanz.db.database import Database
 from resonanz.db.engine import transaction
 from resonanz.errors import ConflictError
-from resonanz.mentions.ingest import IngestCounts
+from resonanz.mentions.ingest import IngestCounts, store_prepared
 from resonanz.sources.actions import get_or_create_source
+from resonanz.sources.import_worker import BATCH_ITEMS, PreparedBatch, prepared_batches
 from resonanz.sources.models import IngestRun, RunKind, Source
-from resonanz.sources.pipeline import finish_run, ingest_items, quarantine_rejected, start_run
+from resonanz.sources.pipeline import BATCH, finish_run, quarantine_rejected, start_run
 
 DEFAULT_SOURCE = "import"
-#: A batch is committed after this many records or this many payload bytes, whichever comes first.
-BATCH_ITEMS = 5000
-BATCH_BYTES = 4 * 1024 * 1024
-PROGRESS_EVERY = 1000
-
-
-def _batches(
-    entries: Iterable[RawItem | Rejected], on_progress: Callable[[], None]
-) -> Iterator[tuple[list[RawItem], list[Rejected]]]:
-    items: list[RawItem] = []
-    rejected: list[Rejected] = []
-    size = 0
-    for seen, entry in enumerate(entries, start=1):
-        if isinstance(entry, RawItem):
-            items.append(entry)
-        else:
-            rejected.append(entry)
-        size += len(entry.payload)
-        if seen % PROGRESS_EVERY == 0:
-            on_progress()
-        if len(items) + len(rejected) >= BATCH_ITEMS or size >= BATCH_BYTES:
-            yield items, rejected
-            items, rejected, size = [], [], 0
-    if items or rejected:
-        yield items, rejected
+#: Files this large are parsed in a worker process (starting one takes about half a second).
+WORKER_MIN_BYTES = 8 * 1024 * 1024
 
 
 def _source_defaults(db: Database, name: str) -> FileConfig | None:
@@ -74,6 +52,7 @@ def import_file(
     source_name: str | None = None,
     mapping: dict[str, str] | None = None,
     progress: Callable[[int], None] | None = None,
+    workers: int | None = None,
 ) -> IngestRun:
     """Import ``path`` into the file source ``source_name`` (created if needed, default "import").
 
@@ -99,35 +78,47 @@ def import_file(
             run = start_run(session, kind=RunKind.IMPORT, source_id=source.id)
             run_id = run.id
 
-        def report() -> None:
-            if progress is not None:
-                progress(reader.position())
-
+        if workers is None:
+            workers = 1 if reader.total_bytes >= WORKER_MIN_BYTES and (os.cpu_count() or 1) > 1 else 0
+        batches, warnings, stop = prepared_batches(reader, worker=workers > 0, batch_items=BATCH_ITEMS)
         total = IngestCounts()
         try:
-            for items, rejected in _batches(reader.items(), report):
+            for batch in batches:
+                if progress is not None:
+                    for position in batch.positions[:-1]:
+                        progress(position)
                 with transaction(db.sessions) as session:
                     run = _run(session, run_id)
-                    counts = ingest_items(
-                        session, cls=FileConnector, items=items, run=run, max_item_bytes=settings.max_item_bytes
-                    )
-                    counts.rejected += quarantine_rejected(
-                        session, cls=FileConnector, rejected=rejected, run=run, now=now()
-                    )
+                    counts = _store(session, batch, run)
                 total.add(counts)
-                report()
+                if progress is not None and batch.positions:
+                    progress(batch.positions[-1])
         except BaseException as exc:
+            stop()
             # Record what landed and why it stopped; committed batches stay (a re-run is idempotent).
             with transaction(db.sessions) as session:
                 run = _run(session, run_id)
-                finish_run(run, total, warnings=reader.warnings, error=f"{type(exc).__name__}: {exc}")
+                finish_run(run, total, warnings=warnings(), error=f"{type(exc).__name__}: {exc}")
             raise
+        stop()
         with transaction(db.sessions) as session:
             run = _run(session, run_id)
-            finish_run(run, total, warnings=reader.warnings)
+            finish_run(run, total, warnings=warnings())
         if progress is not None:
             progress(reader.total_bytes)
         return run
+
+
+def _store(session: Session, batch: PreparedBatch, run: IngestRun) -> IngestCounts:
+    """Store one batch in the session's transaction, in chunks of the pipeline's batch size (so
+    a key repeated in a file counts the same as through :func:`~resonanz.sources.pipeline.ingest_items`)."""
+    counts = IngestCounts()
+    stamp = now()
+    for start in range(0, len(batch.items), BATCH):
+        chunk = batch.items[start : start + BATCH]
+        counts.add(store_prepared(session, chunk, source_id=run.source_id, now=stamp).counts)
+    counts.rejected += quarantine_rejected(session, cls=FileConnector, rejected=batch.rejected, run=run, now=stamp)
+    return counts
 
 
 def _run(session: Session, run_id: int) -> IngestRun:

@@ -85,6 +85,7 @@ class ImportReader:
         self.format = fmt
         self.mapping = dict(mapping)
         self.max_item_bytes = max_item_bytes
+        self.source_name = source_name
         self.hard_limit = max(MIN_HARD_LIMIT, 4 * max_item_bytes)
         self.total_bytes = path.stat().st_size
         self.warnings: list[str] = []

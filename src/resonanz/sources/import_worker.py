@@ -1,0 +1,199 @@
+"""Read and parse an import file in a second process while the first one stores.
+
+Reading, decoding, validating and preparing a record (:func:`prepare_batch`) is pure and costs
+about as much as storing it, so :func:`resonanz.sources.imports.import_file` runs it in one worker
+process for a large file: batch *n + 1* is parsed while batch *n* is written, and the writer gets
+plain tuples (:class:`~resonanz.mentions.prepared.Prepared`, cheap to pickle) instead of pydantic
+models. The same :func:`prepare_batch` runs in-process for small files, so both ways store the
+same rows, quarantine the same lines with the same reasons, and count the same.
+
+The pipe carries one message per batch; ``send`` blocks while the writer is busy, so at most a
+couple of batches are in flight and memory stays flat. A worker that fails sends its exception;
+one that dies without a word is noticed by :class:`ParseWorker` (no hang).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import pickle
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from resonanz.connectors.base import RawItem, Rejected
+from resonanz.connectors.file.connector import FileConnector
+from resonanz.connectors.file.reader import ImportReader
+from resonanz.errors import ResonanzError
+from resonanz.mentions.prepared import Prepared, prepare
+from resonanz.sources.pipeline import parse_items
+
+#: A batch is committed after this many records or this many payload bytes, whichever comes first.
+BATCH_ITEMS = 5000
+BATCH_BYTES = 4 * 1024 * 1024
+PROGRESS_EVERY = 1000
+_POLL_S = 0.5
+
+
+@dataclass
+class PreparedBatch:
+    """One batch of a file, ready to store: mentions, what to quarantine, and read progress."""
+
+    items: list[Prepared] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+    #: the reader's position after every PROGRESS_EVERY records of this batch, then at its end
+    positions: list[int] = field(default_factory=list)
+
+
+def prepare_batch(items: list[RawItem], rejected: list[Rejected], *, max_item_bytes: int) -> PreparedBatch:
+    """Parse and prepare one batch; records that fail become :class:`Rejected` (with the raw
+    bytes, ``line N`` and the reason) before the reader's own rejections, as pipeline stores them."""
+    chunk = parse_items(FileConnector, items, max_item_bytes=max_item_bytes)
+    out = PreparedBatch(items=[prepare(m) for m in chunk.mentions])
+    out.rejected = [
+        Rejected(
+            payload=r.item.payload,
+            reason=r.reason,
+            location=r.item.location,
+            content_type=r.item.content_type,
+            context={**r.item.context, "level": "item"},
+        )
+        for r in chunk.rejections
+    ]
+    out.rejected.extend(rejected)
+    return out
+
+
+def batches(reader: ImportReader, *, batch_items: int = BATCH_ITEMS) -> Iterator[PreparedBatch]:
+    """The file as prepared batches, in file order."""
+    items: list[RawItem] = []
+    rejected: list[Rejected] = []
+    positions: list[int] = []
+    size = 0
+    entries: Iterable[RawItem | Rejected] = reader.items()
+    for seen, entry in enumerate(entries, start=1):
+        if isinstance(entry, RawItem):
+            items.append(entry)
+        else:
+            rejected.append(entry)
+        size += len(entry.payload)
+        if seen % PROGRESS_EVERY == 0:
+            positions.append(reader.position())
+        if len(items) + len(rejected) >= batch_items or size >= BATCH_BYTES:
+            batch = prepare_batch(items, rejected, max_item_bytes=reader.max_item_bytes)
+            batch.positions = [*positions, reader.position()]
+            yield batch
+            items, rejected, positions, size = [], [], [], 0
+    if items or rejected:
+        batch = prepare_batch(items, rejected, max_item_bytes=reader.max_item_bytes)
+        batch.positions = [*positions, reader.position()]
+        yield batch
+
+
+@dataclass(frozen=True)
+class ReaderArgs:
+    """What the worker needs to open the file exactly as the importer did."""
+
+    path: Path
+    fmt: str
+    mapping: dict[str, str]
+    max_item_bytes: int
+    source_name: str
+    batch_items: int = BATCH_ITEMS
+
+    def open(self) -> ImportReader:
+        return ImportReader(
+            self.path,
+            fmt=self.fmt,
+            mapping=self.mapping,
+            max_item_bytes=self.max_item_bytes,
+            source_name=self.source_name,
+        )
+
+
+def _work(conn: Connection, args: ReaderArgs) -> None:
+    """The worker process: send ("batch", PreparedBatch) per batch, then ("done", warnings)."""
+    try:
+        with args.open() as reader:
+            for batch in batches(reader, batch_items=args.batch_items):
+                conn.send(("batch", batch))
+            conn.send(("done", reader.warnings))
+    except BaseException as exc:  # everything goes back to the importer
+        try:
+            # Round trip here: an exception that does not unpickle must not fail in the importer.
+            conn.send(("error", pickle.loads(pickle.dumps(exc))))  # noqa: S301 - our own bytes
+        except Exception:
+            conn.send(("error", ResonanzError(f"{type(exc).__name__}: {exc}")))
+    finally:
+        conn.close()
+
+
+class ParseWorker:
+    """The worker process, iterated for its batches. Use as a context manager: leaving it early
+    (the store failed) stops the worker."""
+
+    def __init__(self, args: ReaderArgs) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self._conn, child = ctx.Pipe(duplex=False)
+        self._proc = ctx.Process(target=_work, args=(child, args), name="resonanz-import-parse", daemon=True)
+        self._proc.start()
+        child.close()
+        self.warnings: list[str] = []
+
+    def __iter__(self) -> Iterator[PreparedBatch]:
+        while True:
+            kind, value = self._receive()
+            if kind == "batch":
+                yield value
+            elif kind == "done":
+                self.warnings = list(value)
+                return
+            else:
+                raise value
+
+    def _receive(self) -> tuple[str, Any]:
+        while not self._conn.poll(_POLL_S):
+            if not self._proc.is_alive():
+                break
+        try:
+            message: tuple[str, Any] = self._conn.recv()
+        except EOFError:
+            self._proc.join(5)
+            raise ResonanzError(
+                f"the import's parse worker stopped without a result (exit code {self._proc.exitcode})"
+            ) from None
+        return message
+
+    def close(self) -> None:
+        self._conn.close()
+        if self._proc.is_alive():
+            self._proc.terminate()
+        self._proc.join(5)
+
+    def __enter__(self) -> ParseWorker:
+        return self
+
+    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        self.close()
+
+
+def prepared_batches(
+    reader: ImportReader, *, worker: bool, batch_items: int = BATCH_ITEMS
+) -> tuple[Iterator[PreparedBatch], Callable[[], list[str]], Callable[[], None]]:
+    """The file's batches, parsed in a worker process or here; with a function for the reader's
+    warnings (known at the end) and one that stops the worker."""
+    if not worker:
+        return batches(reader, batch_items=batch_items), lambda: reader.warnings, lambda: None
+    proc = ParseWorker(
+        ReaderArgs(
+            path=reader.path,
+            fmt=reader.format,
+            mapping=reader.mapping,
+            max_item_bytes=reader.max_item_bytes,
+            source_name=reader.source_name,
+            batch_items=batch_items,
+        )
+    )
+    return iter(proc), lambda: proc.warnings, proc.close

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from resonanz.analysis.stages.base import Stage
     from resonanz.connectors.base import Connector
 
 hookspec = pluggy.HookspecMarker("resonanz")
@@ -17,3 +18,8 @@ hookimpl = pluggy.HookimplMarker("resonanz")
 @hookspec
 def register_connectors() -> list[type[Connector]]:  # type: ignore[empty-body]
     """Return connector classes to make available as source kinds."""
+
+
+@hookspec
+def register_stages() -> list[type[Stage]]:  # type: ignore[empty-body]
+    """Return analysis stage classes; the runner orders them by what they require."""

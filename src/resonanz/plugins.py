@@ -8,7 +8,7 @@ import pluggy
 
 from resonanz import hookspecs
 
-BUILTIN_PLUGINS = ("resonanz.connectors.builtin",)
+BUILTIN_PLUGINS = ("resonanz.connectors.builtin", "resonanz.analysis.builtin")
 
 
 @functools.cache

@@ -118,4 +118,5 @@ def test_worker_once_runs_what_is_due(settings: Settings, db: Database, fake: ty
     fake.script.append(PullResult(items=[raw(3)]))
     code, out = cli(settings, "worker", "--once")
     assert code == 0, out
-    assert "ran 1 job(s)" in out and fake.script == []
+    # the pull, then the analysis job the pull enqueued for what it stored
+    assert "ran 2 job(s)" in out and fake.script == []

@@ -235,7 +235,7 @@ def test_source_pull_task_rechecks_the_source(db: Database) -> None:
         fake.script.append(PullResult(items=[raw(1), raw(2)]))
         gone = add(db, PULL_KIND, {"source_id": 424242})
         skipped = add(db, PULL_KIND, {"source_id": off})
-        outcomes = {o.job_id: o for o in drain(db)}  # the tick enqueues the due source's pull
+        outcomes = {o.job_id: o for o in drain(db, kinds=[PULL_KIND])}  # the tick enqueues the due pull
     assert set(outcomes) == {gone, skipped, next(j for j in outcomes if j not in (gone, skipped))}
     assert outcomes[gone].state == "done" and outcomes[gone].result == {
         "source_id": 424242,

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from resonanz.cli import context, demo, imports, jobs, mentions, quarantine, serve, sources, system
+from resonanz.cli import analysis, context, demo, imports, jobs, mentions, quarantine, serve, sources, system
 
 app = typer.Typer(
     name="resonanz",
@@ -30,7 +30,7 @@ def _root(
     context.set_overrides(database_url=database_url, data_dir=data_dir)
 
 
-for module in (system, sources, imports, mentions, quarantine, jobs, serve, demo):
+for module in (system, sources, imports, mentions, quarantine, jobs, analysis, serve, demo):
     module.register(app)
 
 

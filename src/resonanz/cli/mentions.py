@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from resonanz.analysis.feedback import do_correct
 from resonanz.cli.context import console, fmt_time, handle_errors, print_json, print_table, session_scope
 from resonanz.errors import InputError
 from resonanz.mentions import service
@@ -82,6 +83,22 @@ def show(mention_id: int, as_json: Annotated[bool, typer.Option("--json")] = Fal
         console.print(f"in reply to #{data['parent']['id']}: {data['parent']['title'] or data['parent']['text'][:80]}")
     for r in data["replies"]:
         console.print(f"  ↳ #{r['id']} {fmt_time(r['published_at'])}: {r['text'][:100]}", markup=False)
+
+
+@app.command("correct")
+@handle_errors
+def correct(
+    mention_id: int,
+    task: Annotated[str, typer.Option(help="sentiment, intent, offensive or language")],
+    label: Annotated[str, typer.Option(help="the right label, e.g. negative, complaint, de")],
+    note: Annotated[str | None, typer.Option(help="why (kept with the correction)")] = None,
+    actor: Annotated[str, typer.Option(help="who corrects (until sign-in exists)")] = "cli",
+) -> None:
+    """Correct a model's label; shown instead of the guess and used by `models train --with-feedback`."""
+    with session_scope() as session:
+        entry = do_correct(session, mention_id=mention_id, task=task, label=label, actor=actor, note=note)
+        previous = entry.previous
+    console.print(f"#{mention_id} {task}: {previous or '—'} -> [bold]{label}[/bold]")
 
 
 def register(root: typer.Typer) -> None:

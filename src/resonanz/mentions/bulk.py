@@ -15,13 +15,13 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Table, text
 
-from resonanz.mentions.models import Mention
+from resonanz.mentions.models import ANALYSIS_COLUMNS, Mention
 from resonanz.mentions.prepared import Prepared, dumps
 
 __all__ = ["COLUMNS", "MentionWriter", "bump_authors", "dumps", "sqlite_datetime"]
 
 mention_t = cast(Table, Mention.__table__)
-COLUMNS = tuple(c.name for c in mention_t.columns)
+COLUMNS = tuple(c.name for c in mention_t.columns if c.name not in ANALYSIS_COLUMNS)
 _SQLITE_INSERT = f"INSERT INTO mention ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})"
 _PG_COPY = f"COPY mention ({', '.join(COLUMNS)}) FROM STDIN"
 

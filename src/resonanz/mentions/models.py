@@ -11,11 +11,18 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from resonanz.db.base import Base
 from resonanz.db.types import UTCDateTime, json_type
+
+
+#: Columns of ``mention`` that the analysis runner fills (projections of its stored results);
+#: ingest never writes them.
+ANALYSIS_COLUMNS = frozenset(
+    {"lang", "lang_confidence", "sentiment", "sentiment_score", "intent", "needs_response", "risk_score", "offensive"}
+)
 
 
 class MentionKind(StrEnum):
@@ -75,9 +82,22 @@ class Mention(Base):
     revision_hash: Mapped[str] = mapped_column(String(64))
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("mention.id", ondelete="SET NULL"))
     revision: Mapped[int] = mapped_column(Integer, default=1)
+    # Projections of the analysis results (resonanz.analysis), indexed for filters and dashboards;
+    # the full results with their stage versions live in ``analysis_result``.
+    lang: Mapped[str | None] = mapped_column(String(8))
+    lang_confidence: Mapped[float | None] = mapped_column(Float)
+    sentiment: Mapped[str | None] = mapped_column(String(10))
+    sentiment_score: Mapped[float | None] = mapped_column(Float)
+    intent: Mapped[str | None] = mapped_column(String(20))
+    needs_response: Mapped[bool | None] = mapped_column(Boolean)
+    risk_score: Mapped[float | None] = mapped_column(Float)
+    offensive: Mapped[bool | None] = mapped_column(Boolean)
 
     __table_args__ = (
         UniqueConstraint("platform", "external_id", name="uq_mention_platform_external_id"),
+        Index("ix_mention_lang", "lang"),
+        Index("ix_mention_sentiment", "sentiment"),
+        Index("ix_mention_intent", "intent"),
         Index("ix_mention_content_hash", "content_hash"),
         Index("ix_mention_published", "published_at", "id"),
         Index("ix_mention_parent_ext", "platform", "parent_external_id"),

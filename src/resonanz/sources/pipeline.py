@@ -10,6 +10,7 @@ from datetime import datetime
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from resonanz.analysis.jobs import enqueue_analysis
 from resonanz.clock import now as clock_now
 from resonanz.connectors.base import Connector, RawItem, Rejected
 from resonanz.errors import InputError
@@ -91,7 +92,9 @@ def quarantine_rejected(
 def store_parsed(
     session: Session, *, cls: type[Connector], chunk: ParsedChunk, run: IngestRun, now: datetime
 ) -> IngestCounts:
-    counts = store_batch(session, chunk.mentions, source_id=run.source_id, now=now).counts
+    stored = store_batch(session, chunk.mentions, source_id=run.source_id, now=now)
+    enqueue_analysis(session, stored.ids)
+    counts = stored.counts
     counts.rejected += quarantine_rejected(
         session,
         cls=cls,

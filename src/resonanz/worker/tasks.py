@@ -17,6 +17,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from resonanz.analysis.jobs import ANALYSIS_KIND
 from resonanz.db.database import Database
 from resonanz.db.engine import transaction
 from resonanz.errors import ConfigError, ConnectorPermanentError, NotFoundError, ResonanzError
@@ -81,3 +82,17 @@ def pull_source_task(db: Database, payload: dict[str, Any]) -> TaskResult:
         "rejected": run.rejected,
         "error": run.error,
     }
+
+
+@register_task(ANALYSIS_KIND)
+def analyze_mentions_task(db: Database, payload: dict[str, Any]) -> TaskResult:
+    """Analyse the pending mentions in the payload's id ranges (edits and re-runs included)."""
+    from resonanz.analysis.runner import analyze_pending, build_stages
+
+    stages = build_stages(db.settings)
+    if not stages:
+        return {"analysed": 0, "note": "no analysis stages enabled"}
+    analysed = 0
+    for first, last in payload.get("ranges", []):
+        analysed += analyze_pending(db.sessions, stages, from_id=int(first) - 1, upto_id=int(last)).analysed
+    return {"analysed": analysed}

@@ -5,10 +5,12 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Engine
 
+import resonanz.analysis.models
 import resonanz.mentions.models
 import resonanz.sources.models
 import resonanz.worker.models  # noqa: F401  (register tables on the metadata)
 from resonanz.db.base import Base
+from resonanz.db.migrations.env_filters import include_object
 
 target_metadata = Base.metadata
 
@@ -22,6 +24,7 @@ def run_migrations() -> None:
             connection=connection,
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
+            include_object=include_object,
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -1,0 +1,1 @@
+"""Pipeline stages. The contract is :mod:`resonanz.analysis.stages.base`."""

@@ -17,7 +17,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from resonanz.db.base import Base
 from resonanz.db.types import UTCDateTime, json_type
 
-
 #: Columns of ``mention`` that the analysis runner fills (projections of its stored results);
 #: ingest never writes them.
 ANALYSIS_COLUMNS = frozenset(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
@@ -110,3 +110,14 @@ def fmt_time(value: datetime | None) -> str:
 def session_scope() -> Iterator[Any]:
     with database().sessions() as session, session.begin():
         yield session
+
+
+def analyse_queued(*, quiet: bool = False) -> int:
+    """Run the analysis jobs that ingest queued, here and now, so a command-line import or pull
+    ends with analysed mentions even when no worker is running. Returns how many were analysed."""
+    from resonanz.analysis.jobs import ANALYSIS_KIND
+    from resonanz.worker.runner import drain
+
+    with console.status("analysing new mentions …") if not quiet else nullcontext():
+        outcomes = drain(database(), kinds=[ANALYSIS_KIND])
+    return sum(int((o.result or {}).get("analysed", 0)) for o in outcomes)

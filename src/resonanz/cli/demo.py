@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import date
 from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from resonanz.analysis.jobs import ANALYSIS_KIND
 from resonanz.cli.context import console, err_console, handle_errors, print_json, print_table, settings
 from resonanz.db.database import open_database
 from resonanz.db.engine import transaction
 from resonanz.demo.generate import DEFAULT_ANCHOR, DEFAULT_SEED
 from resonanz.demo.workspace import DemoSummary, demo_settings, do_reset_demo, load_demo
 from resonanz.errors import InputError
+from resonanz.worker.runner import drain
 
 BANNER = "[bold yellow]DEMO DATA[/bold yellow] — every post, author and source here is invented (fictional company)."
 
@@ -76,6 +79,11 @@ def demo(
                     bar.update(task, description=f"loading {label}", completed=done, total=steps)
 
                 summary = load_demo(db, seed=DEFAULT_SEED, anchor=last_day, scale=scale, progress=progress)
+        # Analyse what was loaded (language, sentiment, intent …) the way a worker would.
+        with console.status("analysing the demo mentions …") if not as_json else contextlib.nullcontext():
+            analysed = sum(int((o.result or {}).get("analysed", 0)) for o in drain(db, kinds=[ANALYSIS_KIND]))
+        if analysed and not as_json:
+            console.print(f"analysed {analysed:,} mentions")
     finally:
         db.dispose()
     if as_json:

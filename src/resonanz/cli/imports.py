@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 
-from resonanz.cli.context import console, database, handle_errors, print_json
+from resonanz.cli.context import analyse_queued, console, database, handle_errors, print_json
 from resonanz.errors import InputError
 from resonanz.sources.imports import DEFAULT_SOURCE, import_file
 from resonanz.sources.schemas import IngestRunRead
@@ -40,6 +40,7 @@ def import_command(
         typer.Option("--map", help="FIELD=COLUMN, repeatable: which column holds a field (e.g. text=Message)"),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the run as JSON")] = False,
+    analyse: Annotated[bool, typer.Option("--analyze/--no-analyze", help="analyse what came in right away")] = True,
 ) -> None:
     """Import mentions from a JSONL or CSV file (schema: docs/import-format.md).
 
@@ -73,8 +74,11 @@ def import_command(
     seconds = max(time.perf_counter() - started, 1e-6)
     records = run.new + run.updated + run.duplicate + run.rejected
     rate = round(records / seconds, 1)
+    analysed = analyse_queued(quiet=as_json) if analyse else 0
     if as_json:
-        print_json({**IngestRunRead.model_validate(run).model_dump(mode="json"), "mentions_per_s": rate})
+        print_json(
+            {**IngestRunRead.model_validate(run).model_dump(mode="json"), "mentions_per_s": rate, "analysed": analysed}
+        )
         return
     console.print(
         f"[bold]{path.name}[/bold]: [green]{run.new:,} new[/green], {run.updated:,} updated, "
@@ -82,6 +86,8 @@ def import_command(
         + (f"[red]{run.rejected:,} rejected[/red]" if run.rejected else "0 rejected")
         + f" in {seconds:.1f} s ({rate:,.0f} mentions/s)"
     )
+    if analysed:
+        console.print(f"analysed {analysed:,} mention(s)")
     if run.rejected:
         console.print("rejected records are in quarantine: [bold]resonanz quarantine list[/bold]")
 

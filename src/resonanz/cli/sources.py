@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from resonanz.cli.context import (
+    analyse_queued,
     console,
     database,
     fmt_time,
@@ -190,13 +191,18 @@ def disable(ref: str) -> None:
 
 @app.command("pull")
 @handle_errors
-def pull(ref: str, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def pull(
+    ref: str,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    analyse: Annotated[bool, typer.Option("--analyze/--no-analyze", help="analyse what came in right away")] = True,
+) -> None:
     """Pull one source now, whatever its schedule."""
     with session_scope() as session:
         source_id = service.get_by_ref(session, ref=ref).id
     with console.status(f"pulling {ref} …"):
         run = pull_source(database().sessions, source_id=source_id, settings=settings())
     data = IngestRunRead.model_validate(run).model_dump()
+    data["analysed"] = analyse_queued(quiet=as_json) if analyse else 0
     if as_json:
         print_json(data)
     else:

@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     job_max_attempts: int = Field(default=5, ge=1)
     secrets_file: Path | None = None
     max_item_bytes: int = Field(default=1024 * 1024, gt=0, description="a single item larger than this is quarantined")
+    analysis_languages: list[str] = Field(
+        default_factory=lambda: ["de", "en", "fr", "es", "it", "nl", "pt", "pl", "tr"],
+        description="ISO 639-1 codes the language stage chooses from; anything else comes out as 'und'",
+    )
 
     @field_validator("database_url")
     @classmethod

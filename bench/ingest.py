@@ -119,6 +119,8 @@ def _import(url: str, path: Path, data_dir: Path, result: Any, profile: bool, pi
     """Child process: open (and migrate) the database, then time the import."""
     db = open_database(Settings(database_url=url, data_dir=data_dir))
     profiler = cProfile.Profile() if profile else None
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_before = usage.ru_utime + usage.ru_stime
     start = time.perf_counter()
     if profiler:
         profiler.enable()
@@ -139,8 +141,12 @@ def _import(url: str, path: Path, data_dir: Path, result: Any, profile: bool, pi
         stats = pstats.Stats(profiler, stream=sys.stderr)
         stats.sort_stats("cumulative").print_stats(30)
         stats.sort_stats("tottime").print_stats(25)
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # the import's parse worker
     result.update(
         seconds=seconds,
+        cpu_main_s=me.ru_utime + me.ru_stime - cpu_before,
+        cpu_worker_s=children.ru_utime + children.ru_stime,
         stored=int(stored),
         new=run.new,
         duplicate=run.duplicate,
@@ -217,11 +223,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps({"count": args.count, "file_bytes": size, "results": results}, indent=2))
         return 0
-    print(f"\n{'engine':<12}{'mentions':>10}{'seconds':>10}{'mentions/s':>12}{'peak RSS MB':>13}{'new':>9}{'dup':>8}")
+    print(
+        f"\n{'engine':<12}{'mentions':>10}{'seconds':>10}{'mentions/s':>12}{'peak RSS MB':>13}{'new':>9}{'dup':>8}"
+        f"{'CPU µs/mention main+worker':>28}"
+    )
     for engine, r in results.items():
         print(
             f"{engine:<12}{r['stored']:>10,}{r['seconds']:>10.1f}{r['mentions_per_s']:>12,.0f}"
             f"{r['peak_rss_mb']:>13,.0f}{r['new']:>9,}{r['duplicate']:>8,}"
+            f"{r['cpu_main_s'] / r['stored'] * 1e6:>20.1f} + {r['cpu_worker_s'] / r['stored'] * 1e6:.1f}"
         )
     return 0
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Column, Connection, Table, bindparam, func, select, text, update
+from sqlalchemy import Column, Connection, Table, bindparam, func, text, update
 from sqlalchemy.orm import Session
 
 from resonanz.mentions import bulk, search_index
@@ -37,7 +37,15 @@ from resonanz.mentions.models import Author, Mention
 from resonanz.mentions.prepared import MIN_DUPLICATE_TEXT, Prepared, loads, prepare, revision_hash
 from resonanz.mentions.schemas import MentionIn
 
-__all__ = ["MIN_DUPLICATE_TEXT", "IngestCounts", "StoreResult", "revision_hash", "store_batch", "store_prepared"]
+__all__ = [
+    "MIN_DUPLICATE_TEXT",
+    "AuthorCache",
+    "IngestCounts",
+    "StoreResult",
+    "revision_hash",
+    "store_batch",
+    "store_prepared",
+]
 
 CHUNK = 500
 
@@ -137,7 +145,36 @@ def allocate_ids(session: Session, table_name: str, count: int) -> list[int]:
     return [int(r[0]) for r in rows]
 
 
-def _upsert_authors(session: Session, items: Sequence[Prepared], now: datetime) -> dict[tuple[str, str], int]:
+class AuthorCache:
+    """Authors already written by this import, ``(platform, handle) -> (id, name, followers)``
+    as stored: an import sees the same authors in batch after batch, and looking them all up
+    again cost more than the rest of the author work.
+
+    Entries written in the open transaction are staged; :meth:`commit` keeps them once it
+    committed, :meth:`rollback` drops them. Bounded: it starts over past ``limit`` entries.
+    """
+
+    def __init__(self, limit: int = 200_000) -> None:
+        self.limit = limit
+        self.known: dict[tuple[str, str], tuple[int, str | None, int | None]] = {}
+        self.staged: dict[tuple[str, str], tuple[int, str | None, int | None]] = {}
+
+    def get(self, key: tuple[str, str]) -> tuple[int, str | None, int | None] | None:
+        return self.staged.get(key) or self.known.get(key)
+
+    def commit(self) -> None:
+        if len(self.known) + len(self.staged) > self.limit:
+            self.known.clear()
+        self.known.update(self.staged)
+        self.staged.clear()
+
+    def rollback(self) -> None:
+        self.staged.clear()
+
+
+def _upsert_authors(
+    session: Session, items: Sequence[Prepared], now: datetime, cache: AuthorCache | None
+) -> dict[tuple[str, str], int]:
     wanted: dict[tuple[str, str], Prepared] = {}
     for item in items:
         if item.handle is not None:
@@ -146,9 +183,19 @@ def _upsert_authors(session: Session, items: Sequence[Prepared], now: datetime) 
         return {}
     conn = session.connection()
     found: dict[tuple[str, str], tuple[int, str | None, int | None]] = {}
-    cols = (author_t.c.id, author_t.c.platform, author_t.c.handle, author_t.c.name, author_t.c.followers)
-    for r in _lookup(conn, author_t, author_t.c.handle, cols, list(wanted)):
-        found[(r.platform, r.handle)] = (r.id, r.name, r.followers)
+    unknown = list(wanted)
+    if cache is not None:
+        unknown = []
+        for key in wanted:
+            hit = cache.get(key)
+            if hit is None:
+                unknown.append(key)
+            else:
+                found[key] = hit
+    if unknown:
+        cols = (author_t.c.id, author_t.c.platform, author_t.c.handle, author_t.c.name, author_t.c.followers)
+        for r in _lookup(conn, author_t, author_t.c.handle, cols, unknown):
+            found[(r.platform, r.handle)] = (r.id, r.name, r.followers)
     missing = [key for key in wanted if key not in found]
     ids = allocate_ids(session, "author", len(missing))
     result = {key: val[0] for key, val in found.items()}
@@ -163,12 +210,16 @@ def _upsert_authors(session: Session, items: Sequence[Prepared], now: datetime) 
                 }
             )  # fmt: skip
             result[key] = new_id
+            if cache is not None:
+                cache.staged[key] = (new_id, a.author_name, a.followers)
         conn.execute(author_t.insert(), new_rows)
     changed = []
     for key, (aid, name, followers) in found.items():
         a = wanted[key]
         if (a.author_name and a.author_name != name) or (a.followers is not None and a.followers != followers):
             changed.append({"b_id": aid, "name": a.author_name or name, "followers": a.followers})
+            if cache is not None:
+                cache.staged[key] = (aid, a.author_name or name, followers if a.followers is None else a.followers)
     if changed:
         conn.execute(
             update(author_t)
@@ -193,14 +244,19 @@ def _originals(session: Session, hashes: Sequence[str]) -> dict[str, int]:
     if conn.dialect.name == "postgresql":
         inner = "SELECT k.v AS content_hash, min(id) AS id FROM mention WHERE content_hash = k.v AND duplicate_of_id IS NULL"  # noqa: E501
         return {r.content_hash: int(r.id) for r in _pg_each(conn, inner, hashes) if r.id is not None}
+    # The driver directly, as in _lookup (SQLAlchemy re-rendered the expanding IN every time).
     found: dict[str, int] = {}
-    for chunk in _chunks(hashes):
-        rows = conn.execute(
-            select(mention_t.c.content_hash, func.min(mention_t.c.id))
-            .where(mention_t.c.content_hash.in_(chunk), mention_t.c.duplicate_of_id.is_(None))
-            .group_by(mention_t.c.content_hash)
-        )
-        found.update({r[0]: int(r[1]) for r in rows})
+    cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        for chunk in _chunks(hashes):
+            sql = (
+                "SELECT content_hash, MIN(id) FROM mention WHERE duplicate_of_id IS NULL AND content_hash IN ("
+                + ",".join("?" * len(chunk))
+                + ") GROUP BY content_hash"
+            )
+            found.update({h: int(i) for h, i in cur.execute(sql, tuple(chunk)).fetchall()})
+    finally:
+        cur.close()
     return found
 
 
@@ -222,9 +278,16 @@ def store_batch(session: Session, items: Sequence[MentionIn], *, source_id: int 
     return store_prepared(session, [prepare(m) for m in items], source_id=source_id, now=now)
 
 
-def store_prepared(session: Session, items: Sequence[Prepared], *, source_id: int | None, now: datetime) -> StoreResult:
+def store_prepared(
+    session: Session,
+    items: Sequence[Prepared],
+    *,
+    source_id: int | None,
+    now: datetime,
+    authors: AuthorCache | None = None,
+) -> StoreResult:
     """:func:`store_batch` for items already prepared (:func:`~resonanz.mentions.prepared.prepare`),
-    e.g. in an import's worker process."""
+    e.g. in an import's worker process. ``authors`` spares looking up authors seen before."""
     counts = IngestCounts()
     if not items:
         return StoreResult(counts, [])
@@ -235,7 +298,7 @@ def store_prepared(session: Session, items: Sequence[Prepared], *, source_id: in
     unique = [items[i] for i in sorted(last_index.values())] if counts.duplicate else list(items)
     keys = [(m.platform, m.external_id) for m in unique]
 
-    authors = _upsert_authors(session, unique, now)
+    author_ids = _upsert_authors(session, unique, now, authors)
     existing = _existing(session, keys)
     fresh = [k for k in keys if k not in existing]
     new_ids = allocate_ids(session, "mention", len(fresh))
@@ -258,7 +321,7 @@ def store_prepared(session: Session, items: Sequence[Prepared], *, source_id: in
     author_counts: dict[int, int] = {}
     for m, key in zip(unique, keys, strict=True):
         mid = key_to_id[key]
-        author_id = authors.get((m.platform, m.handle)) if m.handle is not None else None
+        author_id = author_ids.get((m.platform, m.handle)) if m.handle is not None else None
         parent_id = parent_ids.get((m.platform, m.parent_external_id)) if m.parent_external_id else None
         old = existing.get(key)
         if old is None:

@@ -22,9 +22,9 @@ from resonanz.connectors.file.reader import open_import
 from resonanz.db.database import Database
 from resonanz.db.engine import transaction
 from resonanz.errors import ConflictError
-from resonanz.mentions.ingest import IngestCounts, store_prepared
+from resonanz.mentions.ingest import AuthorCache, IngestCounts, store_prepared
 from resonanz.sources.actions import get_or_create_source
-from resonanz.sources.import_worker import BATCH_ITEMS, PreparedBatch, prepared_batches
+from resonanz.sources.import_worker import BATCH_ITEMS, PreparedBatch, prepared_batches, relaxed_gc
 from resonanz.sources.models import IngestRun, RunKind, Source
 from resonanz.sources.pipeline import BATCH, finish_run, quarantine_rejected, start_run
 
@@ -66,13 +66,16 @@ def import_file(
     name = source_name or DEFAULT_SOURCE
     settings = db.settings
     defaults = _source_defaults(db, name)
-    with open_import(
-        Path(path),
-        fmt=fmt or (defaults.format if defaults else None),
-        mapping=mapping if mapping is not None else (defaults.mapping if defaults else None),
-        max_item_bytes=settings.max_item_bytes,
-        source_name=name,
-    ) as reader:
+    with (
+        open_import(
+            Path(path),
+            fmt=fmt or (defaults.format if defaults else None),
+            mapping=mapping if mapping is not None else (defaults.mapping if defaults else None),
+            max_item_bytes=settings.max_item_bytes,
+            source_name=name,
+        ) as reader,
+        relaxed_gc(),
+    ):
         with transaction(db.sessions) as session:
             source = get_or_create_source(session, name=name, kind=FileConnector.kind)
             run = start_run(session, kind=RunKind.IMPORT, source_id=source.id)
@@ -82,14 +85,20 @@ def import_file(
             workers = 1 if reader.total_bytes >= WORKER_MIN_BYTES and (os.cpu_count() or 1) > 1 else 0
         batches, warnings, stop = prepared_batches(reader, worker=workers > 0, batch_items=BATCH_ITEMS)
         total = IngestCounts()
+        authors = AuthorCache()
         try:
             for batch in batches:
                 if progress is not None:
                     for position in batch.positions[:-1]:
                         progress(position)
-                with transaction(db.sessions) as session:
-                    run = _run(session, run_id)
-                    counts = _store(session, batch, run)
+                try:
+                    with transaction(db.sessions) as session:
+                        run = _run(session, run_id)
+                        counts = _store(session, batch, run, authors)
+                except BaseException:
+                    authors.rollback()
+                    raise
+                authors.commit()
                 total.add(counts)
                 if progress is not None and batch.positions:
                     progress(batch.positions[-1])
@@ -109,14 +118,14 @@ def import_file(
         return run
 
 
-def _store(session: Session, batch: PreparedBatch, run: IngestRun) -> IngestCounts:
+def _store(session: Session, batch: PreparedBatch, run: IngestRun, authors: AuthorCache) -> IngestCounts:
     """Store one batch in the session's transaction, in chunks of the pipeline's batch size (so
     a key repeated in a file counts the same as through :func:`~resonanz.sources.pipeline.ingest_items`)."""
     counts = IngestCounts()
     stamp = now()
     for start in range(0, len(batch.items), BATCH):
         chunk = batch.items[start : start + BATCH]
-        counts.add(store_prepared(session, chunk, source_id=run.source_id, now=stamp).counts)
+        counts.add(store_prepared(session, chunk, source_id=run.source_id, now=stamp, authors=authors).counts)
     counts.rejected += quarantine_rejected(session, cls=FileConnector, rejected=batch.rejected, run=run, now=stamp)
     return counts
 

@@ -44,6 +44,7 @@ TEXT_FIELDS = ("text", "title", "html")
 _EPOCH_MS = 10**11
 _NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
 _HTTP = re.compile(r"https?://", re.I)
+_LONG_DIGITS = re.compile(rb"\d{19}")
 
 
 class RecordError(ParseError):
@@ -322,12 +323,14 @@ def decode_record(payload: bytes) -> Any:
     """JSON bytes -> value, with the reasons users can act on (bad UTF-8 offset, JSON column).
 
     orjson first (three times faster); whatever it refuses (invalid UTF-8, lone surrogate escapes,
-    integers over 64 bits, NaN, broken JSON) goes through the standard library, which decides and
-    words the error, so the result and every message are the standard library's."""
-    try:
-        return orjson.loads(payload)
-    except orjson.JSONDecodeError:
-        pass
+    NaN, broken JSON) goes through the standard library, which decides and words the error, so
+    the result and every message are the standard library's. orjson reads integers beyond 64 bits
+    as floats, so a record with 19 digits in a row goes the standard library's way too."""
+    if _LONG_DIGITS.search(payload) is None:
+        try:
+            return orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            pass
     try:
         text = payload.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from resonanz.analysis.stages.base import Stage
+from resonanz.analysis.stages.language import LanguageStage
 
-BUILTIN_STAGES: tuple[type[Stage], ...] = ()
+BUILTIN_STAGES: tuple[type[Stage], ...] = (LanguageStage,)

@@ -15,6 +15,15 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 APP_NAME = "resonanz"
 
+#: Crisis terms for every brand (German and English); ``crisis_terms`` replaces the list.
+DEFAULT_CRISIS_TERMS = (
+    "Rückruf", "Rückrufaktion", "Datenleck", "Datenpanne", "Datenschutzverstoß", "Shitstorm", "Klage", "Anwalt",
+    "Anwälte", "Verbraucherzentrale", "Boykott", "Hackerangriff", "Sicherheitslücke", "Betrug", "Abzocke",
+    "Strafanzeige", "Gesundheitsgefahr", "Verletzte", "Unfall", "Totalausfall", "Stiftung Warentest",
+    "recall", "lawsuit", "sue", "data breach", "leak", "boycott", "class action", "outage", "hacked",
+    "security breach", "scam", "fraud", "injured", "food poisoning", "consumer protection",
+)  # fmt: skip
+
 
 def default_data_dir() -> Path:
     """The per-user data directory (``~/.local/share/resonanz`` on Linux)."""
@@ -42,6 +51,17 @@ class Settings(BaseSettings):
     analysis_languages: list[str] = Field(
         default_factory=lambda: ["de", "en", "fr", "es", "it", "nl", "pt", "pl", "tr"],
         description="ISO 639-1 codes the language stage chooses from; anything else comes out as 'und'",
+    )
+    crisis_terms: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_CRISIS_TERMS),
+        description="words that raise a mention's risk for every brand (matched folded, inside German compounds)",
+    )
+    crisis_terms_by_brand: dict[str, list[str]] = Field(
+        default_factory=dict, description="brand name -> extra crisis terms that only concern that brand"
+    )
+    brands: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="brand, product or competitor name -> aliases and common misspellings the entity stage finds",
     )
 
     @field_validator("database_url")

@@ -3,6 +3,14 @@
 from __future__ import annotations
 
 from resonanz.analysis.stages.base import Stage
+from resonanz.analysis.stages.crisis import CrisisStage
+from resonanz.analysis.stages.entities import EntitiesStage
 from resonanz.analysis.stages.language import LanguageStage
+from resonanz.analysis.stages.privacy import PrivacyStage
 
-BUILTIN_STAGES: tuple[type[Stage], ...] = (LanguageStage,)
+BUILTIN_STAGES: tuple[type[Stage], ...] = (
+    PrivacyStage,
+    CrisisStage,
+    EntitiesStage,
+    LanguageStage,
+)

@@ -218,8 +218,12 @@ class Identifier:
         languages: Sequence[str],
         *,
         sinks: Sequence[str] = SINK_LANGUAGES,
-        latin_sinks: Sequence[str] = LATIN_SINK_LANGUAGES,
+        latin_sinks: Sequence[str] | None = None,
     ) -> None:
+        """``latin_sinks`` default: :data:`LATIN_SINK_LANGUAGES` plus the default languages that are
+        not configured (with only de and en configured, French is "und", not English)."""
+        if latin_sinks is None:
+            latin_sinks = (*DEFAULT_LANGUAGES, *LATIN_SINK_LANGUAGES)
         model = _model()
         unknown = sorted(set(languages) - set(model.classes))
         if unknown:

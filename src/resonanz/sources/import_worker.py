@@ -50,6 +50,8 @@ class PreparedBatch:
     rejected: list[Rejected] = field(default_factory=list)
     #: the reader's position after every PROGRESS_EVERY records of this batch, then at its end
     positions: list[int] = field(default_factory=list)
+    #: bytes of raw payload in the batch
+    size: int = 0
 
     def __getstate__(self) -> dict[str, Any]:
         # Plain tuples pickle several times faster than named tuples (no __getnewargs__ call each).
@@ -97,11 +99,13 @@ def batches(reader: ImportReader, *, batch_items: int = BATCH_ITEMS) -> Iterator
         if len(items) + len(rejected) >= batch_items or size >= BATCH_BYTES:
             batch = prepare_batch(items, rejected, max_item_bytes=reader.max_item_bytes)
             batch.positions = [*positions, reader.position()]
+            batch.size = size
             yield batch
             items, rejected, positions, size = [], [], [], 0
     if items or rejected:
         batch = prepare_batch(items, rejected, max_item_bytes=reader.max_item_bytes)
         batch.positions = [*positions, reader.position()]
+        batch.size = size
         yield batch
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from resonanz.analysis.stages.base import Stage
 from resonanz.analysis.stages.crisis import CrisisStage
 from resonanz.analysis.stages.entities import EntitiesStage
+from resonanz.analysis.stages.intent import IntentStage
 from resonanz.analysis.stages.language import LanguageStage
+from resonanz.analysis.stages.offensive import OffensiveStage
 from resonanz.analysis.stages.privacy import PrivacyStage
 
 BUILTIN_STAGES: tuple[type[Stage], ...] = (
@@ -13,4 +15,6 @@ BUILTIN_STAGES: tuple[type[Stage], ...] = (
     CrisisStage,
     EntitiesStage,
     LanguageStage,
+    IntentStage,
+    OffensiveStage,
 )

@@ -44,7 +44,6 @@ TEXT_FIELDS = ("text", "title", "html")
 _EPOCH_MS = 10**11
 _NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
 _HTTP = re.compile(r"https?://", re.I)
-_LONG_DIGITS = re.compile(rb"\d{19}")
 
 
 class RecordError(ParseError):
@@ -319,18 +318,38 @@ def apply_mapping(record: dict[str, Any], mapping: Mapping[str, str]) -> dict[st
     return out
 
 
+def _has_float(value: Any) -> bool:
+    kind = type(value)
+    if kind is float:
+        return True
+    if kind is dict:
+        for item in value.values():
+            if type(item) in _NESTED and _has_float(item):
+                return True
+    elif kind is list:
+        for item in value:
+            if type(item) in _NESTED and _has_float(item):
+                return True
+    return False
+
+
+_NESTED = (dict, list, float)
+
+
 def decode_record(payload: bytes) -> Any:
     """JSON bytes -> value, with the reasons users can act on (bad UTF-8 offset, JSON column).
 
     orjson first (three times faster); whatever it refuses (invalid UTF-8, lone surrogate escapes,
     NaN, broken JSON) goes through the standard library, which decides and words the error, so
     the result and every message are the standard library's. orjson reads integers beyond 64 bits
-    as floats, so a record with 19 digits in a row goes the standard library's way too."""
-    if _LONG_DIGITS.search(payload) is None:
-        try:
-            return orjson.loads(payload)
-        except orjson.JSONDecodeError:
-            pass
+    as floats, so a record holding any float is decoded again the standard library's way."""
+    try:
+        value = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        pass
+    else:
+        if not _has_float(value):
+            return value
     try:
         text = payload.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -8,6 +8,7 @@ can build their own settings without patching globals.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import platformdirs
 from pydantic import Field, field_validator
@@ -62,6 +63,12 @@ class Settings(BaseSettings):
     brands: dict[str, list[str]] = Field(
         default_factory=dict,
         description="brand, product or competitor name -> aliases and common misspellings the entity stage finds",
+    )
+    sentiment_tier: Literal["fast", "accurate", "cascade"] = Field(
+        default="cascade", description="fast: linear model only; cascade: re-score low-confidence mentions"
+    )
+    sentiment_cascade_threshold: float = Field(
+        default=0.55, ge=0, le=1, description="the cascade re-scores mentions whose fast sentiment score is below this"
     )
 
     @field_validator("database_url")

@@ -31,9 +31,9 @@ def sqlite_datetime(value: datetime) -> str:
     ('2026-03-01 12:00:00.000000', naive UTC), without its per-value processor chain."""
     if value.tzinfo is None:
         raise ValueError("naive datetime given to a UTC column; use resonanz.clock.now()")
-    if value.tzinfo is not UTC:  # parsed times are UTC already: skip the conversion for them
-        value = value.astimezone(UTC)
-    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+    if value.tzinfo is UTC:  # parsed times are UTC already: cut "+00:00" off instead of converting
+        return value.isoformat(" ", "microseconds")[:-6]
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _dbapi(conn: Connection) -> Any:

@@ -74,7 +74,10 @@ def _chunks(values: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]
         yield values[start : start + size]
 
 
-def _by_platform(keys: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+def _by_platform(keys: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
+    platforms = {platform for platform, _ in keys}
+    if len(platforms) == 1:  # the usual case (one source, one platform): no loop in Python
+        return {platforms.pop(): [key for _, key in keys]}
     grouped: dict[str, list[str]] = {}
     for platform, key in keys:
         grouped.setdefault(platform, []).append(key)
@@ -285,9 +288,14 @@ def store_prepared(
     source_id: int | None,
     now: datetime,
     authors: AuthorCache | None = None,
+    author_counts: dict[int, int] | None = None,
 ) -> StoreResult:
     """:func:`store_batch` for items already prepared (:func:`~resonanz.mentions.prepared.prepare`),
-    e.g. in an import's worker process. ``authors`` spares looking up authors seen before."""
+    e.g. in an import's worker process. ``authors`` spares looking up authors seen before.
+
+    ``author_counts``: add each author's new mentions there, for the caller to write with
+    :func:`~resonanz.mentions.bulk.bump_authors` before it commits (one update per author per
+    transaction, not per batch); by default they are written here."""
     counts = IngestCounts()
     if not items:
         return StoreResult(counts, [])
@@ -318,7 +326,7 @@ def store_prepared(
     metric_updates: list[dict[str, Any]] = []
     reindex_new: list[tuple[int, str]] = []
     reindex_changed: list[tuple[int, str]] = []
-    author_counts: dict[int, int] = {}
+    bump: dict[int, int] = {} if author_counts is None else author_counts
     for m, key in zip(unique, keys, strict=True):
         mid = key_to_id[key]
         author_id = author_ids.get((m.platform, m.handle)) if m.handle is not None else None
@@ -339,7 +347,7 @@ def store_prepared(
             )
             reindex_new.append((mid, m.body))
             if author_id is not None:
-                author_counts[author_id] = author_counts.get(author_id, 0) + 1
+                bump[author_id] = bump.get(author_id, 0) + 1
             if original is None:
                 counts.new += 1
             else:
@@ -379,8 +387,8 @@ def store_prepared(
             update(mention_t).where(mention_t.c.id == bindparam("b_id")).values(metrics=bindparam("metrics")),
             metric_updates,
         )
-    if author_counts:
-        bulk.bump_authors(conn, author_counts, now=now)
+    if bump and author_counts is None:
+        bulk.bump_authors(conn, bump, now=now)
     if fresh:
         _adopt_orphans(conn, fresh, key_to_id)
     ids = [key_to_id[(m.platform, m.external_id)] for m in items]

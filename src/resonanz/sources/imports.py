@@ -22,6 +22,7 @@ from resonanz.connectors.file.reader import open_import
 from resonanz.db.database import Database
 from resonanz.db.engine import transaction
 from resonanz.errors import ConflictError
+from resonanz.mentions import bulk
 from resonanz.mentions.ingest import AuthorCache, IngestCounts, store_prepared
 from resonanz.sources.actions import get_or_create_source
 from resonanz.sources.import_worker import BATCH_ITEMS, PreparedBatch, prepared_batches, relaxed_gc
@@ -129,6 +130,7 @@ class _Writer:
         self.authors = AuthorCache()
         self._session: Session | None = None
         self._pending = IngestCounts()
+        self._author_counts: dict[int, int] = {}
         self._items = 0
         self._bytes = 0
 
@@ -143,7 +145,14 @@ class _Writer:
         # through resonanz.sources.pipeline.ingest_items.
         for start in range(0, len(batch.items), BATCH):
             chunk = batch.items[start : start + BATCH]
-            result = store_prepared(session, chunk, source_id=run.source_id, now=stamp, authors=self.authors)
+            result = store_prepared(
+                session,
+                chunk,
+                source_id=run.source_id,
+                now=stamp,
+                authors=self.authors,
+                author_counts=self._author_counts,
+            )
             self._pending.add(result.counts)
         self._pending.rejected += quarantine_rejected(
             session, cls=FileConnector, rejected=batch.rejected, run=run, now=stamp
@@ -158,6 +167,8 @@ class _Writer:
             return
         session, self._session = self._session, None
         try:
+            if self._author_counts:
+                bulk.bump_authors(session.connection(), self._author_counts, now=now())
             session.commit()
         except BaseException:
             self.authors.rollback()
@@ -167,11 +178,13 @@ class _Writer:
         self.authors.commit()
         self.total.add(self._pending)
         self._pending = IngestCounts()
+        self._author_counts = {}
         self._items = self._bytes = 0
 
     def rollback(self) -> None:
         self.authors.rollback()
         self._pending = IngestCounts()
+        self._author_counts = {}
         self._items = self._bytes = 0
         if self._session is not None:
             session, self._session = self._session, None

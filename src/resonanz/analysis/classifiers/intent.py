@@ -6,9 +6,10 @@ combined by one short decision list (:func:`decide`), so every label comes with 
 
 1. a suggestion phrase -> suggestion, unless the complaint head is very sure (an angry "please add …");
 2. complaint head >= threshold -> complaint, unless a help-seeking question phrase outweighs a mild
-   complaint score ("how do I change my booking?" is a question);
-3. a question (help-seeking phrase, interrogative clause ending in "?", or a bare "?" when the text
-   does not read as praise) -> question;
+   complaint score ("how do I change my booking?" is a question; "Warum fällt mein Zug schon wieder
+   aus?" stays a complaint);
+3. a help-seeking phrase, or an interrogative clause / a bare "?" in a text that does not read as
+   praise -> question;
 4. praise head >= threshold -> praise; else other.
 
 ``needs_response`` is true for a complaint or question that addresses someone (@handle, ihr/Sie/du,
@@ -26,7 +27,13 @@ from typing import Any
 import numpy as np
 
 from resonanz.analysis.classifiers.intent_model import MAX_CHARS, LinearTextModel
-from resonanz.analysis.classifiers.intent_rules import STRONG_QUESTION, RuleHits, apply_rules
+from resonanz.analysis.classifiers.intent_rules import (
+    CLAUSE_QUESTION,
+    CUE_BOOST,
+    STRONG_QUESTION,
+    RuleHits,
+    apply_rules,
+)
 from resonanz.analysis.tasks import ARTIFACTS
 
 LABELS = ("complaint", "question", "praise", "suggestion", "other")
@@ -38,7 +45,7 @@ COMPLAINT_THRESHOLD = 0.4
 PRAISE_THRESHOLD = 0.5
 #: above this the complaint head wins over a suggestion phrase or a help-seeking question phrase
 SURE_COMPLAINT = 0.8
-RULE_CONFIDENCE = {"suggestion": 0.8, "strong_question": 0.85, "question": 0.6}
+RULE_CONFIDENCE = {"suggestion": 0.8, "strong_question": 0.85, "clause_question": 0.75, "question": 0.6}
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,14 +72,20 @@ def load_model(directory: Path = ARTIFACTS) -> LinearTextModel:
 
 def decide(p_complaint: float, p_praise: float, hits: RuleHits) -> tuple[str, float]:
     """The decision list in the module docstring: (label, confidence)."""
+    p_complaint = min(1.0, p_complaint + CUE_BOOST * hits.complaint_cue)
+    p_praise = min(1.0, p_praise + CUE_BOOST * hits.praise_cue)
     if hits.suggestion and p_complaint < SURE_COMPLAINT:
         return "suggestion", RULE_CONFIDENCE["suggestion"]
-    if p_complaint >= COMPLAINT_THRESHOLD and (hits.question < STRONG_QUESTION or p_complaint >= SURE_COMPLAINT):
+    if (
+        p_complaint >= COMPLAINT_THRESHOLD
+        and p_complaint >= p_praise
+        and (hits.question < STRONG_QUESTION or p_complaint >= SURE_COMPLAINT)
+    ):
         return "complaint", p_complaint
     if hits.question == STRONG_QUESTION:
         return "question", RULE_CONFIDENCE["strong_question"]
-    if hits.question and p_praise < PRAISE_THRESHOLD:
-        return "question", RULE_CONFIDENCE["question"]
+    if hits.question and p_praise < PRAISE_THRESHOLD:  # "Wie toll ist das denn?" stays praise
+        return "question", RULE_CONFIDENCE["clause_question" if hits.question == CLAUSE_QUESTION else "question"]
     if p_praise >= PRAISE_THRESHOLD:
         return "praise", p_praise
     return "other", 1.0 - max(p_complaint, p_praise)

@@ -5,9 +5,10 @@ German and English, each compiled into one regular expression (one scan per text
 return the name of the rule that fired, so a person can see why a text was called a question.
 
 - A **strong question** is a help-seeking phrase ("weiß jemand", "wie kann ich", "how do I",
-  "does anyone know") or a clause that starts with an interrogative and ends in "?".
-- A **plain question** is any other "?" (rhetorical "?!" included, which is why the complaint
-  classifier may overrule it).
+  "does anyone know").
+- A **clause question** is a clause that starts with an interrogative and ends in "?"; "Warum fällt
+  mein Zug schon wieder aus?" is one, and a complaint too, so the complaint classifier overrules it.
+- A **plain question** is any other "?" (rhetorical "?!" included).
 - A **suggestion** is a wish or request for something new ("wäre schön, wenn", "bitte führt … ein",
   "please add", "feature request").
 - A text **addresses** someone when it has an @handle or speaks to a second person (ihr/euch, Sie,
@@ -30,7 +31,7 @@ _EN_V1 = r"can|could|would|will|do|does|did|is|are|was|were|has|have|should|may|
 _CLAUSE_START = r"(?:^|(?<=[.!?\n:;])\s*|(?<=,)\s*|@\w+\s+)"
 
 _STRONG_Q = re.compile(
-    r"\bwei[ßs]\s+(?:hier\s+)?(?:jemand|einer|wer|ihr|man)\b|\bkann\s+mir\s+(?:jemand|einer|wer|hier)\b"
+    r"\bwei(?:ß|ss?)\s+(?:hier\s+)?(?:jemand|einer|wer|ihr|man)\b|\bkann\s+mir\s+(?:jemand|einer|wer|hier)\b"
     r"|\bkönnt\s+ihr\s+mir\b|\bk[öo]nnen\s+sie\s+mir\b|\bwie\s+(?:kann|k[öo]nnte|soll|muss)\s+ich\b"
     r"|\bwo\s+(?:finde|bekomme|kann)\s+ich\b|\bwie\s+(?:bekomme|erreiche|finde|[äa]ndere|k[üu]ndige)\s+ich\b"
     r"|\bhat\s+(?:jemand|wer)\s+(?:eine\s+)?(?:idee|ahnung|erfahrung)|\bich\s+habe\s+eine\s+frage\b|\bfrage\s*:"
@@ -54,6 +55,21 @@ _SUGGESTION = re.compile(
     r"|\bi\s+wish\s+(?:you|there\s+(?:was|were))\b|\bhow\s+about\s+adding\b|\bc(?:an|ould)\s+you\s+(?:please\s+)?add\b"
 )
 
+# Cue phrases that the small German training data (GermEval 2017, ~2k posts) under-teaches; a hit
+# adds CUE_BOOST to the matching head's probability and is listed among the reasons.
+_COMPLAINT_CUE = re.compile(
+    r"\b(?:schon\s+wieder|immer\s+noch|seit\s+(?:\w+\s+)?(?:tagen|wochen|monaten|stunden)|unversch[äa]mt|frechheit"
+    r"|katastrophe|katastrophal|entt[äa]uscht|ärgerlich|kundenservice\s+ist|keine\s+antwort|funktioniert\s+(?:schon"
+    r"\s+wieder\s+|immer\s+noch\s+)?nicht|geht\s+(?:schon\s+wieder\s+|immer\s+noch\s+)?nicht|kaputt|versp[äa]tung"
+    r"|ausgefallen|f[äa]llt\s+(?:\w+\s+){0,3}aus|nie\s+wieder|das\s+letzte|still\s+waiting|not\s+working|doesn'?t\s+work"
+    r"|never\s+again|worst|terrible|horrible|unacceptable|ridiculous|refund|cancell?ed|delayed|no\s+response)\b"
+)
+_PRAISE_CUE = re.compile(
+    r"\b(?:danke|vielen\s+dank|dankesch[öo]n|toll(?:e[nmrs]?)?|super|klasse|spitze|gro[ßs]artig|hervorragend|begeistert"
+    r"|weiter\s+so|thank\s+you|thanks|great|awesome|amazing|excellent|love\s+(?:it|you|this)|well\s+done|kudos)\b"
+)
+CUE_BOOST = 0.25
+
 # Every suggestion pattern contains one of these; a plain literal scan (~2 us) spares 90 % of texts the long one.
 _SUGGESTION_ANCHOR = re.compile(
     r"w[äa]re|w[üu]nsch|bitte|k[öo]nnte?t|vorschlag|feature|solltet|fehlt|warum|please|would|suggest|should"
@@ -66,20 +82,23 @@ _ADDRESS_ANY_CASE = re.compile(
 # German formal address is capitalised; lower-case "sie/ihnen" means she/they/them.
 _ADDRESS_FORMAL = re.compile(r"\b(?:Sie|Ihnen|Ihre?[mnrs]?)\b")
 
-#: question strength
-NO_QUESTION, PLAIN_QUESTION, STRONG_QUESTION = 0, 1, 2
+#: question strength: none, a bare "?", an interrogative clause ending in "?", a help-seeking phrase
+NO_QUESTION, PLAIN_QUESTION, CLAUSE_QUESTION, STRONG_QUESTION = 0, 1, 2, 3
 
 
 @dataclass(frozen=True, slots=True)
 class RuleHits:
-    question: int  # NO_QUESTION, PLAIN_QUESTION or STRONG_QUESTION
+    question: int  # NO_QUESTION, PLAIN_QUESTION, CLAUSE_QUESTION or STRONG_QUESTION
     suggestion: bool
+    complaint_cue: bool
+    praise_cue: bool
     addressed: bool
     reasons: tuple[str, ...]
 
 
 def _snippet(match: re.Match[str]) -> str:
-    return " ".join(match.group(0).split())[:40]
+    """The matched words for a reason; lone surrogates become "?" so the result stays storable JSON."""
+    return " ".join(match.group(0).split())[:40].encode("utf-8", "replace").decode("utf-8")
 
 
 def apply_rules(text: str) -> RuleHits:
@@ -95,7 +114,7 @@ def apply_rules(text: str) -> RuleHits:
         reasons.append(f"question phrase: {_snippet(m)}")
     elif "?" in text:
         if (m := _WH_CLAUSE_Q.search(text)) is not None:
-            question = STRONG_QUESTION
+            question = CLAUSE_QUESTION
             reasons.append(f"question: {_snippet(m)[:25]}")
         else:
             question = PLAIN_QUESTION
@@ -104,10 +123,17 @@ def apply_rules(text: str) -> RuleHits:
     if _SUGGESTION_ANCHOR.search(text) is not None and (m := _SUGGESTION.search(text)) is not None:
         suggestion = True
         reasons.append(f"suggestion phrase: {_snippet(m)}")
+    complaint_cue = praise_cue = False
+    if (m := _COMPLAINT_CUE.search(text)) is not None:
+        complaint_cue = True
+        reasons.append(f"complaint cue: {_snippet(m)}")
+    if (m := _PRAISE_CUE.search(text)) is not None:
+        praise_cue = True
+        reasons.append(f"praise cue: {_snippet(m)}")
     a = _ADDRESS_ANY_CASE.search(text) or _ADDRESS_FORMAL.search(original)
     if a is not None:
         reasons.append(f"addressed: {_snippet(a)}")
-    return RuleHits(question, suggestion, a is not None, tuple(reasons))
+    return RuleHits(question, suggestion, complaint_cue, praise_cue, a is not None, tuple(reasons))
 
 
 def apply_rules_batch(texts: Sequence[str]) -> list[RuleHits]:

@@ -13,6 +13,7 @@ an inflected word, or part of a German compound.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -54,8 +55,13 @@ def skeleton(folded: str) -> str:
     return folded.translate(_SKELETON)
 
 
+@functools.lru_cache(maxsize=2048)
 def normalize(text: str) -> str:
-    """What the matcher compares: folded, invisible characters removed, homoglyphs mapped."""
+    """What the matcher compares: folded, invisible characters removed, homoglyphs mapped.
+
+    Cached for the last couple of thousand texts: the crisis and entities stages normalise the
+    same batch one after the other, and a cache hit costs a tenth of folding again.
+    """
     # Invisible characters first: NFKC inside fold keeps them, and they would split "Daten\u200bleck".
     if not text.isascii() and _HAS_INVISIBLE.search(text) is not None:
         text = text.translate(_INVISIBLE)

@@ -16,8 +16,7 @@ first occurrence and capped, so a spam post with 500 hashtags stays a small resu
   ASCII skip it.
 - brands: ``settings.brands`` (name -> aliases and misspellings), matched like crisis terms
   (folded, homoglyphs mapped) but as whole words only: a brand is a name, not a word stem.
-- key phrases: :func:`resonanz.analysis.terms.keyphrases` over the text without URLs, handles,
-  hashtags and e-mail addresses.
+- key phrases: :func:`resonanz.analysis.terms.keyphrases`, which skips links, hashtags and handles.
 """
 
 from __future__ import annotations
@@ -41,7 +40,6 @@ _URL = re.compile(r"(?i)\b(?:https?://|www\.)[^\s<>\"'`{}|\\^\u200b-\u200d\u2060
 _URL_TAIL = ".,;:!?)]}>'\"»”’…*"
 _HASHTAG = re.compile(r"(?<![\w#&/])#(\w*[^\W\d_]\w*)")
 _HANDLE = re.compile(r"(?<![\w@/.])@([^\W_](?:[\w.-]{0,62}[^\W_])?)(?:@([^\W_][\w-]*(?:\.[\w-]+)+))?")
-_EMAIL = re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)+")
 
 # Extended_Pictographic (emoji-data.txt, Unicode 15), split into symbols shown as emoji by default
 # and older text symbols ("™", "↔", "▶") that count only with the emoji variation selector U+FE0F.
@@ -110,6 +108,8 @@ def _domain(url: str) -> str | None:
 
 def _unique(values: list[str]) -> list[str]:
     """De-duplicated (case-insensitively, first spelling wins), capped, JSON-safe."""
+    if not values:
+        return values
     seen: dict[str, str] = {}
     for value in values:
         seen.setdefault(value.casefold(), value)
@@ -145,17 +145,12 @@ class EntitiesStage(Stage):
 
     def one(self, text: str) -> Result:
         urls = [_trim_url(u) for u in _URL.findall(text)] if ("://" in text or "www." in text) else []
-        rest = _URL.sub(" . ", text) if urls else text
-        if "@" in rest:
-            handles = ["@" + h + ("@" + server if server else "") for h, server in _HANDLE.findall(rest)]
-            rest = _EMAIL.sub(" . ", _HANDLE.sub(" . ", rest))
-        else:
-            handles = []
-        if "#" in rest:
-            hashtags = ["#" + tag for tag in _HASHTAG.findall(rest)]
-            rest = _HASHTAG.sub(" . ", rest)
-        else:
-            hashtags = []
+        # Blank out links, so "https://x.example/#top" yields no hashtag and ".../@anna" no handle.
+        rest = _URL.sub(" ", text) if urls else text
+        handles = (
+            ["@" + h + ("@" + server if server else "") for h, server in _HANDLE.findall(rest)] if "@" in rest else []
+        )
+        hashtags = ["#" + tag for tag in _HASHTAG.findall(rest)] if "#" in rest else []
         urls = [u for u in urls if u]
         domains = [d for d in map(_domain, urls) if d]
         brands = [hit.label for hit in self.brands.find_normalized(normalize(text))] if self.brands else []
@@ -163,7 +158,7 @@ class EntitiesStage(Stage):
             "hashtags": _unique(hashtags),
             "handles": _unique(handles),
             "urls": [_json_safe(u) for u in dict.fromkeys(urls)][:MAX_ITEMS],
-            "domains": list(dict.fromkeys(domains))[:MAX_ITEMS],
+            "domains": [_json_safe(d) for d in dict.fromkeys(domains)][:MAX_ITEMS],
             "emojis": emojis(text),
             "brands": list(dict.fromkeys(brands)),
             "keyphrases": [_json_safe(p) for p in keyphrases(rest)],

@@ -73,7 +73,10 @@ def outcome(db: Database, run: IngestRun, platform: str) -> dict[str, Any]:
     }
 
 
-def test_worker_and_in_process_parsing_store_the_same(db: Database, tmp_path: Path) -> None:
+def test_worker_and_in_process_parsing_store_the_same(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(imports, "BATCH_ITEMS", 4)  # the importer parses the first batch, the worker the rest
     here = import_file(db, path=awkward_file(tmp_path, "here"), source_name="here", workers=0)
     there = import_file(db, path=awkward_file(tmp_path, "there"), source_name="there", workers=1)
     expected = outcome(db, here, "here")
@@ -82,7 +85,8 @@ def test_worker_and_in_process_parsing_store_the_same(db: Database, tmp_path: Pa
     assert outcome(db, there, "there") == expected
 
 
-def test_worker_reports_progress_in_order(db: Database, tmp_path: Path) -> None:
+def test_worker_reports_progress_in_order(db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(imports, "BATCH_ITEMS", 1000)
     path = write(tmp_path, "many.jsonl", jsonl(*(record(f"m{i}") for i in range(2500))))
     seen: list[int] = []
     run = import_file(db, path=path, progress=seen.append, workers=1)
@@ -90,14 +94,20 @@ def test_worker_reports_progress_in_order(db: Database, tmp_path: Path) -> None:
     assert seen == sorted(seen) and seen[-1] == path.stat().st_size and len(seen) >= 3
 
 
-def test_a_failure_in_the_worker_surfaces_and_the_run_is_marked_failed(db: Database, tmp_path: Path) -> None:
+def test_a_failure_in_the_worker_surfaces_and_the_run_is_marked_failed(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(imports, "BATCH_ITEMS", 100)  # the first batch is fine, the worker meets the cut
+    monkeypatch.setattr(imports, "COMMIT_ITEMS", 200)  # committed transactions stay
     data = gzip.compress(jsonl(*(record(f"z{i}") for i in range(3000))))
     path = write(tmp_path, "cut.jsonl.gz", data[: len(data) // 2])
     with pytest.raises(ImportFormatError, match="reading stopped"):
         import_file(db, path=path, workers=1)
     with db.sessions() as session:
         run = session.scalars(select(IngestRun)).one()
+        stored = session.scalars(select(Mention)).all()
     assert run.status == RunStatus.FAILED and run.error and "reading stopped" in run.error
+    assert len(stored) == run.new and run.new % 200 == 0 and run.new >= 200
 
 
 def test_a_worker_that_dies_is_an_error_not_a_hang(tmp_path: Path) -> None:

@@ -81,8 +81,9 @@ def prepare_batch(items: list[RawItem], rejected: list[Rejected], *, max_item_by
     return out
 
 
-def batches(reader: ImportReader, *, batch_items: int = BATCH_ITEMS) -> Iterator[PreparedBatch]:
-    """The file as prepared batches, in file order."""
+def batches(reader: ImportReader, *, batch_items: int = BATCH_ITEMS, skip: int = 0) -> Iterator[PreparedBatch]:
+    """The file as prepared batches, in file order; the first ``skip`` batches are cut out the
+    same way but not parsed (the importer parsed them itself while this process started)."""
     items: list[RawItem] = []
     rejected: list[Rejected] = []
     positions: list[int] = []
@@ -97,12 +98,16 @@ def batches(reader: ImportReader, *, batch_items: int = BATCH_ITEMS) -> Iterator
         if seen % PROGRESS_EVERY == 0:
             positions.append(reader.position())
         if len(items) + len(rejected) >= batch_items or size >= BATCH_BYTES:
+            if skip:
+                skip -= 1
+                items, rejected, positions, size = [], [], [], 0
+                continue
             batch = prepare_batch(items, rejected, max_item_bytes=reader.max_item_bytes)
             batch.positions = [*positions, reader.position()]
             batch.size = size
             yield batch
             items, rejected, positions, size = [], [], [], 0
-    if items or rejected:
+    if (items or rejected) and not skip:
         batch = prepare_batch(items, rejected, max_item_bytes=reader.max_item_bytes)
         batch.positions = [*positions, reader.position()]
         batch.size = size
@@ -119,6 +124,8 @@ class ReaderArgs:
     max_item_bytes: int
     source_name: str
     batch_items: int = BATCH_ITEMS
+    #: batches the importer parses itself (see :func:`prepared_batches`)
+    skip: int = 0
 
     def open(self) -> ImportReader:
         return ImportReader(
@@ -138,7 +145,7 @@ def _work(conn: Connection, args: ReaderArgs) -> None:
     gc.set_threshold(GC_THRESHOLD, 50, 100)
     try:
         with args.open() as reader:
-            for batch in batches(reader, batch_items=args.batch_items):
+            for batch in batches(reader, batch_items=args.batch_items, skip=args.skip):
                 conn.send(("batch", batch))
             conn.send(("done", reader.warnings))
     except BrokenPipeError:  # the importer stopped listening (it failed or was interrupted)
@@ -238,9 +245,13 @@ def prepared_batches(
     reader: ImportReader, *, worker: bool, batch_items: int = BATCH_ITEMS
 ) -> tuple[Iterator[PreparedBatch], Callable[[], list[str]], Callable[[], None]]:
     """The file's batches, parsed in a worker process or here; with a function for the reader's
-    warnings (known at the end) and one that stops the worker."""
+    warnings (known at the end) and one that stops the worker.
+
+    With a worker, this process parses the first batch itself while the worker starts (starting
+    Python and importing takes about half a second); the worker skips that batch."""
+    local = batches(reader, batch_items=batch_items)
     if not worker:
-        return batches(reader, batch_items=batch_items), lambda: reader.warnings, lambda: None
+        return local, lambda: reader.warnings, lambda: None
     proc = ParseWorker(
         ReaderArgs(
             path=reader.path,
@@ -249,9 +260,17 @@ def prepared_batches(
             max_item_bytes=reader.max_item_bytes,
             source_name=reader.source_name,
             batch_items=batch_items,
+            skip=1,
         )
     )
-    return iter(proc), lambda: proc.warnings, proc.close
+
+    def chained() -> Iterator[PreparedBatch]:
+        first = next(local, None)
+        if first is not None:
+            yield first
+        yield from proc
+
+    return chained(), lambda: proc.warnings, proc.close
 
 
 if __name__ == "__main__":

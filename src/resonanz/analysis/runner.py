@@ -94,13 +94,25 @@ def _docs(session: Session, ids: Sequence[int]) -> tuple[list[Doc], dict[int, in
     rows = session.execute(
         select(
             Mention.id, Mention.text, Mention.title, Mention.language_hint, Mention.platform, Mention.revision,
-            Author.followers,
+            Author.followers, Mention.kind, Mention.parent_external_id,
         )
         .outerjoin(Author, Author.id == Mention.author_id)
         .where(Mention.id.in_(ids))
         .order_by(Mention.id)
     ).all()  # fmt: skip
-    docs = [Doc(r.id, r.text or "", r.title, r.language_hint, r.platform, r.followers) for r in rows]
+    docs = [
+        Doc(
+            r.id,
+            r.text or "",
+            r.title,
+            r.language_hint,
+            r.platform,
+            r.followers,
+            r.kind,
+            r.parent_external_id is not None,
+        )
+        for r in rows
+    ]
     return docs, {r.id: r.revision for r in rows}
 
 

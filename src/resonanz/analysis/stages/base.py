@@ -37,6 +37,10 @@ class Doc:
     language_hint: str | None = None
     platform: str = ""
     followers: int | None = None
+    #: post, comment, article, review or message (a message is addressed to the company)
+    kind: str = "post"
+    #: True when the mention answers another one (a comment, a reply in a thread)
+    is_reply: bool = False
 
     @property
     def full_text(self) -> str:

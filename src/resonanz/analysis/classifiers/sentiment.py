@@ -1,0 +1,169 @@
+"""Sentiment (negative / neutral / positive) for German and English: the fast tier, the cascade,
+training and evaluation (``TASK``).
+
+Fast tier: one :class:`~resonanz.analysis.classifiers.linear.LinearModel` per language (hashed
+word 1-2 + char 3-5 grams, balanced logistic regression, temperature-calibrated), shipped as
+``artifacts/sentiment_<lang>.npz`` + ``.json`` and loaded lazily once per process. Every result
+carries the words that drove it.
+
+Cascade: texts whose fast-tier score (calibrated probability of the label) is below
+``threshold`` are re-scored by the accurate tier (:mod:`sentiment_accurate`) when it is installed
+for that language; otherwise the fast result stands and says why (``"accurate": "…"``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from resonanz.analysis.classifiers import sentiment_accurate
+from resonanz.analysis.classifiers.linear import Featurizer, LinearModel
+from resonanz.analysis.classifiers.sentiment_data import LABELS, load
+from resonanz.analysis.metrics import score
+from resonanz.analysis.tasks import ARTIFACTS
+
+log = logging.getLogger(__name__)
+
+LANGS = ("de", "en")
+#: default cascade threshold: re-score texts whose fast-tier score is below this
+DEFAULT_THRESHOLD = 0.55
+FEATURIZER = Featurizer(bits=18, word_n=2, char_range=(3, 5))
+C = 4.0
+SEED = 0
+
+
+def artifact(lang: str, directory: Path = ARTIFACTS) -> Path:
+    return directory / f"sentiment_{lang}"
+
+
+@cache
+def fast_model(lang: str, directory: Path = ARTIFACTS) -> LinearModel | None:
+    """The shipped model for ``lang``, or ``None`` when there is none (unsupported language)."""
+    path = artifact(lang, directory)
+    if lang not in LANGS or not path.with_suffix(".npz").exists():
+        return None
+    return LinearModel.load(path)
+
+
+def _fast(model: LinearModel, texts: Sequence[str], tier: str) -> list[dict[str, Any]]:
+    proba, why = model.predict_explained(texts, top=5)
+    best = proba.argmax(axis=1)
+    out = []
+    for row, label_index, words in zip(proba, best, why, strict=True):
+        out.append({
+            "label": model.labels[label_index],
+            "score": round(float(row[label_index]), 4),
+            "probabilities": {label: round(float(p), 4) for label, p in zip(model.labels, row, strict=True)},
+            "tier": tier,
+            "explanation": [[w, s] for w, s in words],
+        })  # fmt: skip
+    return out
+
+
+def classify(
+    texts: Sequence[str], langs: Sequence[str | None], *, tier: str = "fast",
+    threshold: float = DEFAULT_THRESHOLD, directory: Path = ARTIFACTS,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """One result per text. ``tier``: ``fast`` (every text), ``accurate`` (every text through the
+    accurate tier where it is installed) or ``cascade`` (the accurate tier for texts whose fast
+    score is below ``threshold``). Texts in a language without a model get
+    ``{"label": None, "reason": "unsupported language"}``."""
+    results: list[dict[str, Any]] = [{"label": None, "reason": "unsupported language"} for _ in texts]
+    for lang in LANGS:
+        idx = [i for i, lg in enumerate(langs) if lg == lang]
+        model = fast_model(lang, directory) if idx else None
+        if model is None:
+            continue
+        batch = [texts[i] for i in idx]
+        fast = _fast(model, batch, "fast")
+        if tier != "fast":
+            chosen = [j for j, r in enumerate(fast) if tier == "accurate" or r["score"] < threshold]
+            _rescore(lang, batch, fast, chosen, directory)
+        for i, result in zip(idx, fast, strict=True):
+            results[i] = result
+    return results
+
+
+def _rescore(lang: str, texts: Sequence[str], fast: list[dict[str, Any]], chosen: list[int], directory: Path) -> None:
+    """Replace the chosen fast results by the accurate tier's, keeping the fast explanation."""
+    if not chosen:
+        return
+    scorer = sentiment_accurate.scorer(lang, directory)
+    if isinstance(scorer, str):  # not available: say why, keep the fast result
+        for j in chosen:
+            fast[j]["accurate"] = scorer
+        return
+    proba = scorer.predict_proba([texts[j] for j in chosen])
+    for j, row in zip(chosen, proba, strict=True):
+        best = int(np.argmax(row))
+        fast[j].update(
+            label=scorer.labels[best], score=round(float(row[best]), 4), tier="accurate", fast_label=fast[j]["label"],
+            probabilities={label: round(float(p), 4) for label, p in zip(scorer.labels, row, strict=True)},
+        )  # fmt: skip
+
+
+@cache
+def _two_way() -> Any:
+    """py3langid restricted to de/en: a task-level fallback when an example carries no language."""
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier  # type: ignore[import-untyped]
+
+    identifier = LanguageIdentifier.from_pickled_model(MODEL_FILE, norm_probs=True)
+    identifier.set_languages(list(LANGS))
+    return identifier
+
+
+class SentimentTask:
+    """``resonanz models train|evaluate --task sentiment``."""
+
+    name = "sentiment"
+    labels = LABELS
+
+    def predict(self, texts: Sequence[str], langs: Sequence[str | None], *, tier: str = "cascade") -> list[str]:
+        """Labels for evaluation; an example without a de/en language is routed by py3langid
+        restricted to de/en, and a text no model judges counts as neutral."""
+        routed = [lg if lg in LANGS else str(_two_way().classify(t)[0]) for t, lg in zip(texts, langs, strict=True)]
+        return [r["label"] or "neutral" for r in classify(texts, routed, tier=tier)]
+
+    def train(
+        self, data_dir: Path, *, out_dir: Path = ARTIFACTS, feedback: Sequence[tuple[str, str, str | None]] = ()
+    ) -> dict[str, Any]:
+        """One model per language from the licence-cleared sets (see :mod:`sentiment_data`), plus
+        people's corrections (a correction without a language goes into both); writes
+        ``sentiment_<lang>`` to ``out_dir`` and returns the dev-set report."""
+        corpus = load(data_dir)
+        report: dict[str, Any] = {}
+        for lang in LANGS:
+            rows = list(corpus.train.get(lang, []))
+            rows += [(t, label, "feedback") for t, label, lg in feedback if lg in (lang, None) and label in LABELS]
+            if len({label for _, label, _ in rows}) < 2:
+                report[lang] = {"skipped": "no training data"}
+                continue
+            started = time.perf_counter()
+            model = LinearModel.fit([r[0] for r in rows], [r[1] for r in rows], featurizer=FEATURIZER, c=C, seed=SEED)
+            sources = sorted({r[2] for r in rows})
+            trained_on = {s: corpus.sources.get(s, "corrections") for s in sources}
+            model.meta = {"task": "sentiment", "lang": lang, "trained_on": trained_on, "rows": len(rows), "c": C,
+                          "seed": SEED}  # fmt: skip
+            model.save(artifact(lang, out_dir))
+            fast_model.cache_clear()
+            report[lang] = {"rows": len(rows), "seconds": round(time.perf_counter() - started, 1),
+                            "temperature": model.temperature, "dev": {}}  # fmt: skip
+            for dev in (d for d in corpus.dev if d.lang == lang):
+                predicted = [r["label"] for r in classify(dev.texts, [lang] * len(dev.texts), directory=out_dir)]
+                scores = score(dev.labels, predicted, labels=LABELS).as_dict()
+                report[lang]["dev"][dev.name] = {
+                    "metric": dev.metric, "value": scores[dev.metric], "n": scores["n"],
+                    "macro_f1": scores["macro_f1"], "accuracy": scores["accuracy"],
+                }  # fmt: skip
+            model.meta["dev"] = report[lang]["dev"]
+            model.save(artifact(lang, out_dir))
+        return report
+
+
+TASK = SentimentTask()

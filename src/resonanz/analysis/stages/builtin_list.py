@@ -9,6 +9,7 @@ from resonanz.analysis.stages.intent import IntentStage
 from resonanz.analysis.stages.language import LanguageStage
 from resonanz.analysis.stages.offensive import OffensiveStage
 from resonanz.analysis.stages.privacy import PrivacyStage
+from resonanz.analysis.stages.sentiment import SentimentStage
 
 BUILTIN_STAGES: tuple[type[Stage], ...] = (
     PrivacyStage,
@@ -17,4 +18,5 @@ BUILTIN_STAGES: tuple[type[Stage], ...] = (
     LanguageStage,
     IntentStage,
     OffensiveStage,
+    SentimentStage,
 )

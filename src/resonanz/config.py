@@ -68,7 +68,7 @@ class Settings(BaseSettings):
         default="cascade", description="fast: linear model only; cascade: re-score low-confidence mentions"
     )
     sentiment_cascade_threshold: float = Field(
-        default=0.55, ge=0, le=1, description="the cascade re-scores mentions whose fast sentiment score is below this"
+        default=0.45, ge=0, le=1, description="the cascade re-scores mentions whose fast sentiment score is below this"
     )
 
     @field_validator("database_url")

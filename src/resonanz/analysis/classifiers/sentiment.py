@@ -31,8 +31,8 @@ from resonanz.analysis.tasks import ARTIFACTS
 log = logging.getLogger(__name__)
 
 LANGS = ("de", "en")
-#: default cascade threshold: re-score texts whose fast-tier score is below this
-DEFAULT_THRESHOLD = 0.55
+#: default cascade threshold: re-score texts whose fast-tier score is below this (~5 % of tweets)
+DEFAULT_THRESHOLD = 0.45
 FEATURIZER = Featurizer(bits=18, word_n=2, char_range=(3, 5))
 C = 4.0
 SEED = 0

@@ -51,9 +51,11 @@ class SentimentStage(Stage):
             [d.full_text for d in docs], langs, tier=self.settings.sentiment_tier,
             threshold=self.settings.sentiment_cascade_threshold,
         )  # fmt: skip
-        for result, lang in zip(results, langs, strict=True):
+        for result, lang, up in zip(results, langs, upstream, strict=True):
             if result.get("label") is not None:
                 result["lang"] = lang
+            elif (up.get("language") or {}).get("lang") in (None, "und"):
+                result["reason"] = "language unknown"
         return results
 
     def columns(self, result: Result) -> dict[str, Any]:

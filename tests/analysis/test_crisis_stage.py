@@ -115,7 +115,8 @@ def test_reasons_are_strongest_first_with_reach_last() -> None:
 def test_stage_uses_privacy_and_followers_and_projects_risk_score() -> None:
     settings = Settings()
     stages = build_stages(settings, ["crisis"])
-    assert [s.name for s in stages] == ["privacy", "crisis"]
+    assert {"privacy", "offensive"} <= {s.name for s in stages}
+    assert stages[-1].name == "crisis"
     text = "Datenleck! Meine IBAN DE89 3704 0044 0532 0130 00 steht im Netz"
     quiet, loud, calm = run_stages(
         stages, [Doc(1, text, followers=10), Doc(2, text, followers=500_000), Doc(3, "Alles gut", followers=10**6)]
@@ -124,7 +125,7 @@ def test_stage_uses_privacy_and_followers_and_projects_risk_score() -> None:
     signals = {r["signal"]: r["value"] for r in loud["crisis"]["reasons"]}
     assert signals == {"crisis_term": "Datenleck", "personal_data": "iban", "reach": 500_000}
     assert calm["crisis"] == {"terms": [], "brands": {}, "risk_score": 0.0, "reasons": []}
-    assert stages[1].columns(loud["crisis"]) == {"risk_score": loud["crisis"]["risk_score"]}
+    assert stages[-1].columns(loud["crisis"]) == {"risk_score": loud["crisis"]["risk_score"]}
 
 
 def test_a_broken_privacy_result_is_tolerated() -> None:
@@ -135,3 +136,21 @@ def test_a_broken_privacy_result_is_tolerated() -> None:
 
 def test_default_terms_include_german_and_english() -> None:
     assert {"Rückruf", "Datenleck", "Shitstorm", "recall", "data breach", "lawsuit"} <= set(DEFAULTS)
+
+
+@pytest.mark.parametrize(
+    ("offensive", "counted"),
+    [
+        ({"label": "offensive", "score": 0.9}, True),
+        ({"label": "other", "score": 0.4}, False),  # below the offensive stage's threshold: no risk
+        ({"error": "stage offensive failed on this text"}, False),
+        ({"label": "offensive", "score": "high"}, False),
+        (None, False),
+    ],
+)
+def test_offensive_result_counts_only_when_offensive(offensive: dict[str, object] | None, counted: bool) -> None:
+    stage = CrisisStage(Settings())
+    up = {"privacy": {"found": [], "has_pii": False}} | ({"offensive": offensive} if offensive else {})
+    [result] = stage.run([Doc(1, "Ihr seid alle unfähig", followers=100)], [up])
+    assert (result["risk_score"] > 0) is counted
+    assert any(r["signal"] == "offensive" for r in result["reasons"]) is counted

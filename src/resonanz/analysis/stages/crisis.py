@@ -13,9 +13,9 @@ never past 1), then scaled by the author's reach:
 - crisis terms: the first distinct term 0.5, each further one closes a quarter of the rest;
 - personal data from the ``privacy`` stage (required, so it runs first): a posted card number or
   IBAN weighs more than an e-mail address;
-- offensive language: :func:`risk_score` takes the offensive stage's probability, but the stage
-  does not require that stage (another team owns it and it may be disabled); once it is part of
-  the default pipeline, adding ``"offensive"`` to ``requires`` (and bumping ``version``) folds it in;
+- offensive language: the ``offensive`` stage's probability, when that stage (required, so it
+  runs first) labels the text offensive — below its threshold the text adds nothing, so a calm
+  post keeps a risk of 0; an error or an unknown result from it is ignored;
 - reach: a post by an account with a million followers counts fully, one by an account with no
   followers 60 % (``log10`` scale), because reach is what turns an angry post into a crisis.
 """
@@ -80,8 +80,8 @@ def risk_score(
 
 class CrisisStage(Stage):
     name = "crisis"
-    version = "1"
-    requires = ("privacy",)
+    version = "2"
+    requires = ("privacy", "offensive")
     provides = ("terms", "brands", "risk_score", "reasons")
     title = "Crisis terms (recall, data leak, lawsuit …) and a risk score with its reasons"
 
@@ -103,9 +103,19 @@ class CrisisStage(Stage):
                     brands.setdefault(h.label, []).append(h.term)
             privacy = up.get("privacy") or {}
             kinds = [f["kind"] for f in privacy.get("found", ()) if isinstance(f, dict) and "kind" in f]
-            score, reasons = risk_score(crisis_terms=terms, pii_kinds=kinds, followers=doc.followers)
+            score, reasons = risk_score(
+                crisis_terms=terms, pii_kinds=kinds, offensive=_offensive(up.get("offensive")), followers=doc.followers
+            )
             out.append({"terms": terms, "brands": brands, "risk_score": score, "reasons": reasons})
         return out
 
     def columns(self, result: Result) -> dict[str, Any]:
         return {"risk_score": result["risk_score"]}
+
+
+def _offensive(result: Mapping[str, Any] | None) -> float | None:
+    """P(offensive) when the offensive stage judged the text offensive, else None."""
+    if not result or result.get("label") != "offensive":
+        return None
+    score = result.get("score")
+    return float(score) if isinstance(score, int | float) else None

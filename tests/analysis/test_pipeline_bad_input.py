@@ -13,12 +13,18 @@ from pathlib import Path
 
 import orjson
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from resonanz.analysis.models import AnalysisResult
 from resonanz.analysis.registry import stage_classes
 from resonanz.analysis.runner import analyze_pending, build_stages, run_stages
-from resonanz.analysis.stages.base import Doc, Result
+from resonanz.analysis.stages.base import Doc, Result, Stage
+from resonanz.analysis.stages.crisis import CrisisStage
+from resonanz.analysis.stages.entities import EntitiesStage
+from resonanz.analysis.stages.privacy import PrivacyStage
 from resonanz.config import Settings
 from resonanz.db.database import Database
 from resonanz.db.engine import transaction
@@ -154,3 +160,28 @@ def test_bad_mentions_stored_and_analysed_in_the_database(db: Database) -> None:
         rows = s.execute(select(AnalysisResult.mention_id, AnalysisResult.stage, AnalysisResult.result)).all()
     assert {(r.mention_id, r.stage) for r in rows} == {(i, st.name) for i in ids for st in stages}
     assert all("error" not in r.result for r in rows)
+
+
+_RULE_STAGES: list[Stage] = [
+    PrivacyStage(Settings()),
+    CrisisStage(Settings()),
+    EntitiesStage(Settings(brands={"Nordwelle": ["NordwelleGo", "Nordwele"]})),
+]
+# Text made of the characters the rules care about, so random input reaches the interesting paths.
+_ALPHABET = st.sampled_from(list("0123456789 +-/().,:@#_\nDEabcxyzßäÖ€%*\u200b\u0430\ufe0f\u200d😡🇩🇪\ud800"))
+_TEXTS = st.one_of(st.text(), st.text(alphabet=_ALPHABET, max_size=120))
+
+
+@hyp_settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=_TEXTS, followers=st.one_of(st.none(), st.integers(min_value=0, max_value=10**12)))
+def test_rule_stages_on_random_text(text: str, followers: int | None) -> None:
+    """The rule-based stages never raise, and give JSON-storable results with valid offsets."""
+    doc = Doc(1, text, followers=followers)
+    privacy = _RULE_STAGES[0].run([doc], [{}])[0]
+    for finding in privacy["found"]:
+        assert 0 <= finding["start"] < finding["end"] <= len(doc.full_text)
+    crisis = _RULE_STAGES[1].run([doc], [{"privacy": privacy}])[0]
+    assert 0.0 <= crisis["risk_score"] <= 1.0
+    entities = _RULE_STAGES[2].run([doc], [{}])[0]
+    for result in (privacy, crisis, entities):
+        orjson.dumps(result)

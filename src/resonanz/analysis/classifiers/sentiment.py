@@ -113,7 +113,7 @@ def _two_way() -> Any:
     """py3langid restricted to de/en: a task-level fallback when an example carries no language."""
     from py3langid.langid import MODEL_FILE, LanguageIdentifier  # type: ignore[import-untyped]
 
-    identifier = LanguageIdentifier.from_pickled_model(MODEL_FILE, norm_probs=True)
+    identifier = LanguageIdentifier.from_model_file(MODEL_FILE)
     identifier.set_languages(list(LANGS))
     return identifier
 

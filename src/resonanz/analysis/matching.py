@@ -55,13 +55,25 @@ def skeleton(folded: str) -> str:
     return folded.translate(_SKELETON)
 
 
-@functools.lru_cache(maxsize=2048)
+#: texts up to this length are cached (2,048 of them: a few MB at most)
+CACHE_CHARS = 2_000
+
+
 def normalize(text: str) -> str:
     """What the matcher compares: folded, invisible characters removed, homoglyphs mapped.
 
-    Cached for the last couple of thousand texts: the crisis and entities stages normalise the
-    same batch one after the other, and a cache hit costs a tenth of folding again.
+    Cached for the last couple of thousand short texts: the crisis and entities stages normalise
+    the same batch one after the other, and a cache hit costs a tenth of folding again.
     """
+    return _normalize_cached(text) if len(text) <= CACHE_CHARS else _normalize(text)
+
+
+@functools.lru_cache(maxsize=2048)
+def _normalize_cached(text: str) -> str:
+    return _normalize(text)
+
+
+def _normalize(text: str) -> str:
     # Invisible characters first: NFKC inside fold keeps them, and they would split "Daten\u200bleck".
     if not text.isascii() and _HAS_INVISIBLE.search(text) is not None:
         text = text.translate(_INVISIBLE)

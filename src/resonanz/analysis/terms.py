@@ -1,19 +1,20 @@
 """Key phrases of one post, for term clouds and trend detection.
 
-Why not YAKE: measured here on the demo's posts, ``yake.KeywordExtractor`` takes about a
-millisecond per post (see docs/models.md), far too slow for a pipeline that must analyse 5,000
+Why not YAKE: measured here on the demo's posts, ``yake.KeywordExtractor`` takes about 1.7 ms
+per post (see docs/models.md), far too slow for a pipeline that must analyse 5,000
 posts a second. This extractor keeps YAKE's idea in cheap form (RAKE-like candidates, YAKE-like
 scores) and runs in some 20 microseconds:
 
 - candidates are runs of content words: the text is split at stop words (German + English,
-  :mod:`resonanz.analysis.stopwords`), punctuation, digits and words shorter than three letters;
+  :mod:`resonanz.analysis.stopwords`), punctuation, digits, links, hashtags, @handles and words
+  shorter than three letters;
   every word and every pair of neighbours in a run is a candidate ("app stürzt", "erstattung");
   three-word phrases were measured to win rarely and to cost a third of the time;
 - a word scores by its frequency in the post and its length (long words carry meaning, short
-  ones are often filler); a phrase by the mean of its words, times a bonus for being a phrase and
+  ones are often filler); a pair by the mean of its words, times a bonus for being a phrase and
   for recurring; candidates in the first clause get a bonus (posts name their topic early);
-- the best ``limit`` candidates are returned, skipping one whose words are all in a phrase already
-  chosen, so five slots hold five different things.
+- the best ``limit`` candidates are returned, skipping one that shares a word with a better one,
+  so five slots hold five different things.
 
 Phrases are lower case: a term cloud counts "Verspätung" and "verspätung" as one.
 """
@@ -59,29 +60,30 @@ def keyphrases(text: str, *, limit: int = 5) -> list[str]:
     if not runs:
         return []
     tf: dict[str, int] = {}
+    pairs: dict[tuple[str, str], int] = {}
     for run in runs:
         for word in run:
             tf[word] = tf.get(word, 0) + 1
-    ws = {w: n * _LENGTH_WEIGHT[min(len(w), 12)] for w, n in tf.items()}
-    # Candidates are word tuples from zip (cheap); strings are joined only for the winners. A
-    # phrase seen again adds half its score; the first clause gets EARLY_BONUS.
-    scores: dict[tuple[str, ...], float] = {}
-    pair_weight = PAIR_BONUS / 2
-    for index, run in enumerate(runs):
-        early = EARLY_BONUS if index == 0 else 1.0
-        for one in zip(run, strict=True):
-            score = ws[one[0]]
-            scores[one] = scores[one] + 0.5 * score if one in scores else early * score
         for two in pairwise(run):
-            score = pair_weight * (ws[two[0]] + ws[two[1]])
-            scores[two] = scores[two] + 0.5 * score if two in scores else early * score
+            pairs[two] = pairs.get(two, 0) + 1
+    # Scores in closed form (no pass per occurrence): a word's weight already counts its
+    # frequency; a pair seen n times gets (1 + n) / 2 of its base; the first clause EARLY_BONUS.
+    first = runs[0]
+    first_pairs = set(pairwise(first))
+    ws = {w: n * _LENGTH_WEIGHT[min(len(w), 12)] for w, n in tf.items()}
+    scores: dict[str | tuple[str, str], float] = {w: s * EARLY_BONUS if w in first else s for w, s in ws.items()}
+    pair_weight = PAIR_BONUS / 2
+    for two, n in pairs.items():
+        score = pair_weight * (ws[two[0]] + ws[two[1]]) * (0.5 + 0.5 * n)
+        scores[two] = score * EARLY_BONUS if two in first_pairs else score
     chosen: list[str] = []
     used: set[str] = set()
     for key in sorted(scores, key=scores.__getitem__, reverse=True):
-        if used.intersection(key):
+        words = (key,) if isinstance(key, str) else key
+        if used.intersection(words):
             continue  # overlaps a better phrase: five slots for five different things
-        chosen.append(" ".join(key))
-        used.update(key)
+        chosen.append(" ".join(words))
+        used.update(words)
         if len(chosen) == limit:
             break
     return chosen

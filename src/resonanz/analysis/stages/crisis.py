@@ -103,8 +103,12 @@ class CrisisStage(Stage):
                     brands.setdefault(h.label, []).append(h.term)
             privacy = up.get("privacy") or {}
             kinds = [f["kind"] for f in privacy.get("found", ()) if isinstance(f, dict) and "kind" in f]
+            offensive = _offensive(up.get("offensive"))
+            if not terms and not kinds and offensive is None:  # most posts: nothing to weigh
+                out.append({"terms": terms, "brands": brands, "risk_score": 0.0, "reasons": []})
+                continue
             score, reasons = risk_score(
-                crisis_terms=terms, pii_kinds=kinds, offensive=_offensive(up.get("offensive")), followers=doc.followers
+                crisis_terms=terms, pii_kinds=kinds, offensive=offensive, followers=doc.followers
             )
             out.append({"terms": terms, "brands": brands, "risk_score": score, "reasons": reasons})
         return out

@@ -147,6 +147,7 @@ def _import(url: str, path: Path, data_dir: Path, result: Any, profile: bool, pi
         seconds=seconds,
         cpu_main_s=me.ru_utime + me.ru_stime - cpu_before,
         cpu_worker_s=children.ru_utime + children.ru_stime,
+        peak_rss_worker_mb=children.ru_maxrss / 1024,
         stored=int(stored),
         new=run.new,
         duplicate=run.duplicate,

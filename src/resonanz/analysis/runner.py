@@ -14,12 +14,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, insert, or_, select, update
+from sqlalchemy import and_, delete, exists, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from resonanz.analysis.models import AnalysisResult, Feedback
 from resonanz.analysis.registry import resolve
 from resonanz.analysis.stages.base import PROJECTED_COLUMNS, Doc, Result, Stage
+from resonanz.analysis.storage import insert_results, update_mentions
 from resonanz.clock import now
 from resonanz.config import Settings
 from resonanz.db.engine import transaction
@@ -145,26 +146,22 @@ def store_results(
             and_(AnalysisResult.mention_id.in_(ids), AnalysisResult.stage.in_([s.name for s in stages]))
         )
     )
-    rows: list[dict[str, Any]] = []
+    rows: list[tuple[int, str, str, int, Result]] = []
     updates: list[dict[str, Any]] = []
     corrections = _corrections(session, ids)
     for doc, per_stage in zip(docs, results, strict=True):
         columns: dict[str, Any] = {}
         for stage in stages:
             result = per_stage[stage.name]
-            rows.append({"mention_id": doc.mention_id, "stage": stage.name, "version": stage.version,
-                         "revision": revisions[doc.mention_id], "result": result, "created_at": stamp})  # fmt: skip
+            rows.append((doc.mention_id, stage.name, stage.version, revisions[doc.mention_id], result))
             if "error" not in result:
                 columns.update({k: v for k, v in stage.columns(result).items() if k in PROJECTED_COLUMNS})
         for task, label in corrections.get(doc.mention_id, {}).items():
             columns[FEEDBACK_COLUMNS[task]] = correction_value(task, label)
         if columns:
             updates.append({"id": doc.mention_id, **columns})
-    if rows:
-        session.execute(insert(AnalysisResult), rows)
-    for values in updates:  # few distinct column sets; one UPDATE per mention keeps it simple
-        mid = values.pop("id")
-        session.execute(update(Mention).where(Mention.id == mid).values(values))
+    insert_results(session, rows, now=stamp)
+    update_mentions(session, updates)
 
 
 def analyze_ids(session: Session, stages: Sequence[Stage], ids: Sequence[int]) -> int:

@@ -67,16 +67,7 @@ def prepare_batch(items: list[RawItem], rejected: list[Rejected], *, max_item_by
     bytes, ``line N`` and the reason) before the reader's own rejections, as pipeline stores them."""
     chunk = parse_items(FileConnector, items, max_item_bytes=max_item_bytes)
     out = PreparedBatch(items=[prepare(m) for m in chunk.mentions])
-    out.rejected = [
-        Rejected(
-            payload=r.item.payload,
-            reason=r.reason,
-            location=r.item.location,
-            content_type=r.item.content_type,
-            context={**r.item.context, "level": "item"},
-        )
-        for r in chunk.rejections
-    ]
+    out.rejected = [r.as_rejected() for r in chunk.rejections]
     out.rejected.extend(rejected)
     return out
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from resonanz.analysis.jobs import enqueue_analysis
 from resonanz.clock import now
 from resonanz.connectors.file.connector import FileConfig, FileConnector
 from resonanz.connectors.file.reader import open_import
@@ -153,6 +154,7 @@ class _Writer:
                 authors=self.authors,
                 author_counts=self._author_counts,
             )
+            enqueue_analysis(session, result.ids)
             self._pending.add(result.counts)
         self._pending.rejected += quarantine_rejected(
             session, cls=FileConnector, rejected=batch.rejected, run=run, now=stamp

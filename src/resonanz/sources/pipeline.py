@@ -50,6 +50,16 @@ class Rejection:
     item: RawItem
     reason: str
 
+    def as_rejected(self) -> Rejected:
+        """The item as the quarantine keeps it: its own bytes, location and reason."""
+        return Rejected(
+            payload=self.item.payload,
+            reason=self.reason,
+            location=self.item.location,
+            content_type=self.item.content_type,
+            context={**self.item.context, "level": "item"},
+        )
+
 
 @dataclass
 class ParsedChunk:
@@ -98,16 +108,7 @@ def store_parsed(
     counts.rejected += quarantine_rejected(
         session,
         cls=cls,
-        rejected=[
-            Rejected(
-                payload=r.item.payload,
-                reason=r.reason,
-                location=r.item.location,
-                content_type=r.item.content_type,
-                context={**r.item.context, "level": "item"},
-            )
-            for r in chunk.rejections
-        ],
+        rejected=[r.as_rejected() for r in chunk.rejections],
         run=run,
         now=now,
     )

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from resonanz.analysis.jobs import enqueue_analysis
 from resonanz.clock import now
 from resonanz.config import Settings
 from resonanz.connectors.base import Connector, RawItem
@@ -67,6 +68,7 @@ def replay_one(session: Session, *, item: QuarantineItem, settings: Settings, co
         item.replay_error = str(exc)
         return ReplayOutcome(item.id, False, str(exc))
     result = store_batch(session, parsed, source_id=item.source_id, now=stamp)
+    enqueue_analysis(session, result.ids)
     counts.add(result.counts)
     item.status = QuarantineStatus.REPLAYED
     item.replayed_at = stamp

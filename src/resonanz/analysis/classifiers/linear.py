@@ -99,6 +99,39 @@ class Features:
     word_col: Ints  # its column
     word_span: tuple[Ints, Ints]  # start/end offsets inside texts[word_doc]
 
+    def take(self, rows: Sequence[int]) -> Features:
+        """The features of ``rows`` only, as if those texts had been featurised alone (a text's
+        features never depend on its batch), word features in the same relative order."""
+        index = np.asarray(rows, dtype=np.int64)
+        new_of = np.full(len(self.texts), -1, dtype=np.int64)
+        new_of[index] = np.arange(len(index), dtype=np.int64)
+        keep = np.flatnonzero(new_of[self.word_doc] >= 0)
+        a, b = self.word_span
+        return Features(
+            self.matrix[index], [self.texts[i] for i in index.tolist()], new_of[self.word_doc[keep]],
+            self.word_col[keep], (a[keep], b[keep]),
+        )  # fmt: skip
+
+
+#: featurised batches, newest last: the stages that share a featuriser (sentiment, offensive) read
+#: the same texts, so the second one takes the first one's work instead of hashing the batch again
+_RECENT: dict[tuple[Featurizer, tuple[str, ...]], Features] = {}
+_RECENT_SIZE = 2
+
+
+def featurize(featurizer: Featurizer, texts: Sequence[str]) -> Features:
+    """``featurizer.counts(texts)``, shared with the last few callers that asked for the same batch.
+
+    The result is read-only by convention: every consumer derives new arrays from it."""
+    key = (featurizer, tuple(texts))
+    found = _RECENT.get(key)
+    if found is None:
+        found = featurizer.counts(texts)
+        while len(_RECENT) >= _RECENT_SIZE:
+            del _RECENT[next(iter(_RECENT))]
+        _RECENT[key] = found
+    return found
+
 
 @dataclass(frozen=True)
 class Featurizer:
@@ -263,12 +296,20 @@ class LinearModel:
         return logits, scale
 
     def predict_proba(self, texts: Sequence[str]) -> Floats:
-        logits, _ = self._logits(self.featurizer.counts(texts))
+        return self.proba(featurize(self.featurizer, texts))
+
+    def proba(self, features: Features) -> Floats:
+        """Probabilities of an already featurised batch (see :func:`featurize`)."""
+        logits, _ = self._logits(features)
         return _softmax(logits / self.temperature)
 
     def predict_explained(self, texts: Sequence[str], *, top: int = 5) -> tuple[Floats, list[list[tuple[str, float]]]]:
         """Probabilities and, per text, the words/bigrams that pushed it most towards its label."""
-        feats = self.featurizer.counts(texts)
+        return self.explained(featurize(self.featurizer, texts), top=top)
+
+    def explained(self, feats: Features, *, top: int = 5) -> tuple[Floats, list[list[tuple[str, float]]]]:
+        """:meth:`predict_explained` of an already featurised batch."""
+        texts = feats.texts
         logits, scale = self._logits(feats)
         proba = _softmax(logits / self.temperature)
         best = proba.argmax(axis=1)
@@ -276,16 +317,19 @@ class LinearModel:
         # contribution of one occurrence towards the label, relative to the other labels
         rel = self.coef[col, best[doc]] - self.coef[col].mean(axis=1)
         contrib = rel * self.idf[col] * scale[doc]
-        order = np.lexsort((-contrib, doc))
+        # only positive contributions can be named; sorted by text, then strongest first (stable)
+        pos = np.flatnonzero(contrib > 0)
+        order = pos[np.lexsort((-contrib[pos], doc[pos]))]
         a, b = feats.word_span
-        bounds = np.searchsorted(doc[order], np.arange(len(texts) + 1))
+        bounds = np.searchsorted(doc[order], np.arange(len(texts) + 1)).tolist()
+        starts, ends, weights = a[order].tolist(), b[order].tolist(), contrib[order].tolist()
         out: list[list[tuple[str, float]]] = []
-        for i, text in enumerate(feats.texts):
+        for i, text in enumerate(texts):
             seen: dict[str, float] = {}
-            for k in order[bounds[i] : bounds[i + 1]]:
-                if contrib[k] <= 0 or len(seen) >= top:
+            for k in range(bounds[i], bounds[i + 1]):
+                if len(seen) >= top:
                     break
-                seen.setdefault(text[a[k] : b[k]], round(float(contrib[k]), 4))
+                seen.setdefault(text[starts[k] : ends[k]], round(weights[k], 4))
             out.append(list(seen.items()))
         return proba, out
 

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from resonanz.analysis.classifiers.intent_data import hash_split
-from resonanz.analysis.classifiers.linear import LinearModel
+from resonanz.analysis.classifiers.linear import LinearModel, featurize
 from resonanz.analysis.metrics import score
 from resonanz.analysis.tasks import ARTIFACTS
 
@@ -86,13 +86,14 @@ def judge(texts: Sequence[str], langs: Sequence[str | None], *, model: LinearMod
     costs as much again as scoring, and most texts are not offensive."""
     model = model or load_model()
     clean = [t if isinstance(t, str) else "" for t in texts]
-    p = model.predict_proba(clean)[:, model.labels.index("offensive")]
+    feats = featurize(model.featurizer, clean)  # shared with sentiment, which reads the same batch
+    p = model.proba(feats)[:, model.labels.index("offensive")]
     modelled = np.array([lang is None or lang in MODELLED_LANGS or lang == "und" for lang in langs], dtype=np.bool_)
     p[~modelled] = 0.0
     flagged = np.flatnonzero(p >= THRESHOLD).tolist()
     why: dict[int, tuple[str, ...]] = {}
     if flagged:
-        _, words = model.predict_explained([clean[i] for i in flagged], top=3)
+        _, words = model.explained(feats.take(flagged), top=3)
         why = {i: tuple(f"word: {w}" for w, _ in ws) for i, ws in zip(flagged, words, strict=True)}
     out: list[Judgement] = []
     for i, (prob, ok) in enumerate(zip(p.tolist(), modelled.tolist(), strict=True)):

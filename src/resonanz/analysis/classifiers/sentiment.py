@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from resonanz.analysis.classifiers import sentiment_accurate
-from resonanz.analysis.classifiers.linear import Featurizer, LinearModel
+from resonanz.analysis.classifiers.linear import Features, Featurizer, LinearModel, featurize
 from resonanz.analysis.classifiers.sentiment_data import LABELS, load
 from resonanz.analysis.metrics import score
 from resonanz.analysis.tasks import ARTIFACTS
@@ -51,15 +51,17 @@ def fast_model(lang: str, directory: Path = ARTIFACTS) -> LinearModel | None:
     return LinearModel.load(path)
 
 
-def _fast(model: LinearModel, texts: Sequence[str], tier: str) -> list[dict[str, Any]]:
-    proba, why = model.predict_explained(texts, top=5)
-    best = proba.argmax(axis=1)
+def _fast(model: LinearModel, texts: Sequence[str] | Features, tier: str) -> list[dict[str, Any]]:
+    feats = texts if isinstance(texts, Features) else featurize(model.featurizer, texts)
+    proba, why = model.explained(feats, top=5)
+    best = proba.argmax(axis=1).tolist()
+    labels = model.labels
     out = []
-    for row, label_index, words in zip(proba, best, why, strict=True):
+    for row, label_index, words in zip(proba.tolist(), best, why, strict=True):
         out.append({
-            "label": model.labels[label_index],
-            "score": round(float(row[label_index]), 4),
-            "probabilities": {label: round(float(p), 4) for label, p in zip(model.labels, row, strict=True)},
+            "label": labels[label_index],
+            "score": round(row[label_index], 4),
+            "probabilities": {label: round(p, 4) for label, p in zip(labels, row, strict=True)},
             "tier": tier,
             "explanation": [[w, s] for w, s in words],
         })  # fmt: skip
@@ -75,13 +77,17 @@ def classify(
     score is below ``threshold``). Texts in a language without a model get
     ``{"label": None, "reason": "unsupported language"}``."""
     results: list[dict[str, Any]] = [{"label": None, "reason": "unsupported language"} for _ in texts]
+    shared: dict[Featurizer, Features] = {}  # the whole batch featurised once (and shared with offensive)
     for lang in LANGS:
         idx = [i for i, lg in enumerate(langs) if lg == lang]
         model = fast_model(lang, directory) if idx else None
         if model is None:
             continue
         batch = [texts[i] for i in idx]
-        fast = _fast(model, batch, "fast")
+        if model.featurizer not in shared:
+            shared[model.featurizer] = featurize(model.featurizer, texts)
+        feats = shared[model.featurizer]
+        fast = _fast(model, feats if len(idx) == len(texts) else feats.take(idx), "fast")
         if tier != "fast":
             chosen = [j for j, r in enumerate(fast) if tier == "accurate" or r["score"] < threshold]
             _rescore(lang, batch, fast, chosen, directory)

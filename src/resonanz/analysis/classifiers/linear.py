@@ -46,7 +46,8 @@ _BASE = np.uint64(0x9E3779B97F4A7C15 | 1)
 _BASE_INV = np.uint64(pow(int(_BASE), -1, 2**64))
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _USER = re.compile(r"@\w+")
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\x00"), None)
+#: invisible characters dropped before featurising (a regex: ``str.translate`` with a dict costs ~8 us per tweet)
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\x00]")
 
 Floats = npt.NDArray[np.float32]
 Ints = npt.NDArray[np.int64]
@@ -84,7 +85,7 @@ def normalize(text: str) -> str:
     """What the model sees: NFKC (folds full-width and other compatibility look-alikes), no
     invisible characters, lower case, URLs -> ``http``, @handles -> ``@user`` (as in TweetEval),
     single spaces, at most :data:`MAX_CHARS` characters."""
-    text = unicodedata.normalize("NFKC", text[: MAX_CHARS * 2]).translate(_INVISIBLE).lower()
+    text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text[: MAX_CHARS * 2])).lower()
     text = _USER.sub("@user", _URL.sub("http", text))
     return " ".join(text.split())[:MAX_CHARS]
 

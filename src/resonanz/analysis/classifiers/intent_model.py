@@ -19,7 +19,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -40,7 +40,10 @@ _TOKEN_RE = re.compile(_TOKEN)
 
 def normalize(text: str) -> str:
     """Lower case, URLs -> ``url``, @handles -> ``@user`` (brand handles must not become features)."""
-    return _HANDLE.sub(" @user ", _URL.sub(" url ", text[:MAX_CHARS].lower()))
+    text = text[:MAX_CHARS].lower()
+    if "http" in text or "www." in text:  # the substitutions cost more than these checks
+        text = _URL.sub(" url ", text)
+    return _HANDLE.sub(" @user ", text) if "@" in text else text
 
 
 def _vectorizer(vocabulary: dict[str, int] | None = None, min_df: int = 2) -> CountVectorizer:
@@ -86,7 +89,7 @@ class LinearTextModel:
             found: set[int | None] = set(map(get, tokens))
             found.update(map(get, map(" ".join, itertools.pairwise(tokens))))
             found.discard(None)
-            indices.extend(sorted(i for i in found if i is not None))
+            indices.extend(sorted(cast("set[int]", found)))  # None is gone
             indptr.append(len(indices))
         n = len(indices)
         x = sparse.csr_matrix(

@@ -130,7 +130,9 @@ def apply_rules(text: str) -> RuleHits:
     if (m := _PRAISE_CUE.search(text)) is not None:
         praise_cue = True
         reasons.append(f"praise cue: {_snippet(m)}")
-    a = _ADDRESS_ANY_CASE.search(text) or _ADDRESS_FORMAL.search(original)
+    a = _ADDRESS_ANY_CASE.search(text)
+    if a is None and ("Sie" in original or "Ih" in original):  # the formal address needs one of these
+        a = _ADDRESS_FORMAL.search(original)
     if a is not None:
         reasons.append(f"addressed: {_snippet(a)}")
     return RuleHits(question, suggestion, complaint_cue, praise_cue, a is not None, tuple(reasons))

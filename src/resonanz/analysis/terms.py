@@ -22,7 +22,6 @@ Phrases are lower case: a term cloud counts "Verspätung" and "verspätung" as o
 from __future__ import annotations
 
 import re
-from itertools import pairwise
 
 from resonanz.analysis.stopwords import STOPWORDS
 
@@ -40,36 +39,35 @@ _LENGTH_WEIGHT = [0.5 + n / 12 for n in range(13)]
 _TOKEN = re.compile(r"(?:https?://|www\.)\S+|[#@]\w[\w.@-]*|([^\W\d_]+(?:['’-][^\W\d_]+)*)|\S")
 
 
-def _runs(text: str) -> list[list[str]]:
-    runs: list[list[str]] = []
-    current: list[str] = []
-    for word in _TOKEN.findall(text[:MAX_CHARS].lower()):
-        if len(word) >= MIN_WORD and word not in STOPWORDS:
-            current.append(word)
-        elif current:
-            runs.append(current)
-            current = []
-    if current:
-        runs.append(current)
-    return runs
-
-
 def keyphrases(text: str, *, limit: int = 5) -> list[str]:
     """The ``limit`` best key phrases of ``text``, best first; links, hashtags and handles are skipped."""
-    runs = _runs(text)
-    if not runs:
-        return []
+    # One pass over the tokens: word and neighbour-pair frequencies (in order of first occurrence)
+    # and the first run of content words; a token that is no content word ends a run.
+    stop = STOPWORDS
     tf: dict[str, int] = {}
     pairs: dict[tuple[str, str], int] = {}
-    for run in runs:
-        for word in run:
+    first: set[str] = set()
+    first_pairs: set[tuple[str, str]] = set()
+    in_first = True
+    prev = ""
+    for word in _TOKEN.findall(text[:MAX_CHARS].lower()):
+        if len(word) >= MIN_WORD and word not in stop:
             tf[word] = tf.get(word, 0) + 1
-        for two in pairwise(run):
-            pairs[two] = pairs.get(two, 0) + 1
+            if prev:
+                two = (prev, word)
+                pairs[two] = pairs.get(two, 0) + 1
+                if in_first:
+                    first_pairs.add(two)
+            if in_first:
+                first.add(word)
+            prev = word
+        elif prev:
+            prev = ""
+            in_first = False
+    if not tf:
+        return []
     # Scores in closed form (no pass per occurrence): a word's weight already counts its
     # frequency; a pair seen n times gets (1 + n) / 2 of its base; the first clause EARLY_BONUS.
-    first = runs[0]
-    first_pairs = set(pairwise(first))
     ws = {w: n * _LENGTH_WEIGHT[min(len(w), 12)] for w, n in tf.items()}
     scores: dict[str | tuple[str, str], float] = {w: s * EARLY_BONUS if w in first else s for w, s in ws.items()}
     pair_weight = PAIR_BONUS / 2

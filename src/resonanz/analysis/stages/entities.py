@@ -38,6 +38,7 @@ MAX_URL = 2_000
 
 _URL = re.compile(r"(?i)\b(?:https?://|www\.)[^\s<>\"'`{}|\\^\u200b-\u200d\u2060\ufeff]+")
 _URL_TAIL = ".,;:!?)]}>'\"»”’…*"
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _HASHTAG = re.compile(r"(?<![\w#&/])#(\w*[^\W\d_]\w*)")
 _HANDLE = re.compile(r"(?<![\w@/.])@([^\W_](?:[\w.-]{0,62}[^\W_])?)(?:@([^\W_][\w-]*(?:\.[\w-]+)+))?")
 
@@ -106,14 +107,19 @@ def _domain(url: str) -> str | None:
     return registered_domain(host) if host and "." in host else None
 
 
-def _unique(values: list[str]) -> list[str]:
-    """De-duplicated (case-insensitively, first spelling wins), capped, JSON-safe."""
+def _unique(values: list[str], *, safe: bool = False) -> list[str]:
+    """De-duplicated (case-insensitively, first spelling wins), capped, JSON-safe (``safe``: known
+    to be already)."""
     if not values:
         return values
     seen: dict[str, str] = {}
     for value in values:
         seen.setdefault(value.casefold(), value)
-    return [_json_safe(v) for v in list(seen.values())[:MAX_ITEMS]]
+    return _safe(list(seen.values())[:MAX_ITEMS], safe)
+
+
+def _safe(values: list[str], safe: bool) -> list[str]:
+    return values if safe else [_json_safe(v) for v in values]
 
 
 def _json_safe(value: str) -> str:
@@ -154,12 +160,14 @@ class EntitiesStage(Stage):
         urls = [u for u in urls if u]
         domains = [d for d in map(_domain, urls) if d]
         brands = [hit.label for hit in self.brands.find_normalized(normalize(text))] if self.brands else []
+        # a text without lone surrogates yields none in anything taken from it: no per-item checks
+        safe = text.isascii() or _SURROGATE.search(text) is None
         return {
-            "hashtags": _unique(hashtags),
-            "handles": _unique(handles),
-            "urls": [_json_safe(u) for u in dict.fromkeys(urls)][:MAX_ITEMS],
-            "domains": [_json_safe(d) for d in dict.fromkeys(domains)][:MAX_ITEMS],
+            "hashtags": _unique(hashtags, safe=safe),
+            "handles": _unique(handles, safe=safe),
+            "urls": _safe(list(dict.fromkeys(urls))[:MAX_ITEMS], safe) if urls else [],
+            "domains": _safe(list(dict.fromkeys(domains))[:MAX_ITEMS], safe) if domains else [],
             "emojis": emojis(text),
-            "brands": list(dict.fromkeys(brands)),
-            "keyphrases": [_json_safe(p) for p in keyphrases(rest)],
+            "brands": list(dict.fromkeys(brands)) if brands else [],
+            "keyphrases": _safe(keyphrases(rest), safe),
         }

@@ -9,31 +9,24 @@ either way read back the same through the ORM.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, text
 
 from resonanz.mentions.models import ANALYSIS_COLUMNS, Mention
-from resonanz.mentions.prepared import Prepared, dumps
+from resonanz.mentions.prepared import PUBLISHED_AT, ROW_COLUMNS, ROW_FIELDS, Prepared, dumps, sqlite_datetime
 
 __all__ = ["COLUMNS", "MentionWriter", "bump_authors", "dumps", "sqlite_datetime"]
 
 mention_t = cast(Table, Mention.__table__)
 COLUMNS = tuple(c.name for c in mention_t.columns if c.name not in ANALYSIS_COLUMNS)
-_SQLITE_INSERT = f"INSERT INTO mention ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})"
-_PG_COPY = f"COPY mention ({', '.join(COLUMNS)}) FROM STDIN"
-
-
-def sqlite_datetime(value: datetime) -> str:
-    """The text SQLAlchemy stores for a :class:`~resonanz.db.types.UTCDateTime` on SQLite
-    ('2026-03-01 12:00:00.000000', naive UTC), without its per-value processor chain."""
-    if value.tzinfo is None:
-        raise ValueError("naive datetime given to a UTC column; use resonanz.clock.now()")
-    if value.tzinfo is UTC:  # parsed times are UTC already: cut "+00:00" off instead of converting
-        return value.isoformat(" ", "microseconds")[:-6]
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+#: The order rows are written in: what the store loop knows, then the prepared item's first fields.
+_ROW = ("id", "source_id", "author_id", "parent_id", "duplicate_of_id", "fetched_at", "updated_at", "revision")
+_ORDER = (*_ROW, *ROW_COLUMNS)
+assert sorted(_ORDER) == sorted(COLUMNS), "every mention column but the analysis ones is written"
+_SQLITE_INSERT = f"INSERT INTO mention ({', '.join(_ORDER)}) VALUES ({', '.join('?' for _ in _ORDER)})"
+_PG_COPY = f"COPY mention ({', '.join(_ORDER)}) FROM STDIN"
 
 
 def _dbapi(conn: Connection) -> Any:
@@ -42,34 +35,27 @@ def _dbapi(conn: Connection) -> Any:
 
 
 class MentionWriter:
-    """Collects new mention rows (in :data:`COLUMNS` order) and writes them in one go."""
+    """Collects new mention rows and writes them in one go."""
 
     def __init__(self, conn: Connection, *, now: datetime) -> None:
         self.conn = conn
         self.sqlite = conn.dialect.name == "sqlite"
-        # PostgreSQL's COPY takes aware datetimes as they are; SQLite needs the stored text form.
-        self.when: Callable[[datetime], Any] = sqlite_datetime if self.sqlite else (lambda v: v)
-        self.now = self.when(now)
+        # PostgreSQL's COPY takes aware datetimes as they are; SQLite needs the stored text form
+        # (the worker made it for published_at: Prepared.published_text).
+        self.now: Any = sqlite_datetime(now) if self.sqlite else now
         self.rows: list[tuple[Any, ...]] = []
 
     def add(
-        self,
-        p: Prepared,
-        *,
-        id: int,
-        source_id: int | None,
-        author_id: int | None,
-        parent_id: int | None,
+        self, p: Prepared, id: int, source_id: int | None, author_id: int | None, parent_id: int | None,
         duplicate_of_id: int | None,
-    ) -> None:
+    ) -> None:  # fmt: skip
+        """Queue ``p`` as a new row (positional arguments: this runs once per new mention)."""
         now = self.now
-        self.rows.append(
-            (
-                id, p.platform, p.external_id, source_id, p.kind, p.url, author_id, p.parent_external_id,
-                parent_id, p.thread, self.when(p.published_at), now, now, p.title, p.text, p.html, p.language_hint,
-                p.media, p.metrics, p.raw, p.content_hash, p.revision_hash, duplicate_of_id, 1,
-            )
-        )  # fmt: skip
+        head = (id, source_id, author_id, parent_id, duplicate_of_id, now, now, 1)
+        if self.sqlite:
+            self.rows.append(head + p[:ROW_FIELDS])
+        else:  # COPY takes the aware datetime, not SQLite's text
+            self.rows.append(head + p[:PUBLISHED_AT] + (p.published_at,) + p[PUBLISHED_AT + 1 : ROW_FIELDS])
 
     def flush(self) -> None:
         if not self.rows:

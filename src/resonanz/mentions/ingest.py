@@ -342,9 +342,7 @@ def store_prepared(
                 # The parent comes later in this batch (feeds list newest first): a foreign key is
                 # checked per row on SQLite, so link it after the insert (see _adopt_orphans).
                 parent_id = None
-            writer.add(
-                m, id=mid, source_id=source_id, author_id=author_id, parent_id=parent_id, duplicate_of_id=original
-            )
+            writer.add(m, mid, source_id, author_id, parent_id, original)
             reindex_new.append((mid, m.body))
             if author_id is not None:
                 bump[author_id] = bump.get(author_id, 0) + 1

@@ -9,7 +9,7 @@ itself, so every way in computes the same values the same way.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 import orjson
@@ -23,18 +23,19 @@ MIN_DUPLICATE_TEXT = 24
 
 
 class Prepared(NamedTuple):
+    """The stored form of one item. The first :data:`ROW_FIELDS` fields are mention columns as
+    SQLite stores them, in the order of :data:`ROW_COLUMNS`, so the writer makes a row with one
+    slice (see :class:`~resonanz.mentions.bulk.MentionWriter`)."""
+
     platform: str
     external_id: str
     kind: str
     url: str | None
-    handle: str | None
-    author_name: str | None
-    author_url: str | None
-    followers: int | None
     parent_external_id: str | None
     #: the thread key stored: the item's thread id, else its parent's id, else its own id
     thread: str
-    published_at: datetime
+    #: ``published_at`` as SQLite stores it (:func:`sqlite_datetime`)
+    published_text: str
     title: str | None
     text: str
     html: str | None
@@ -43,12 +44,28 @@ class Prepared(NamedTuple):
     media: str
     metrics: str
     raw: str
-    #: the folded search-index body, and the hashes made from the item
-    body: str
     content_hash: str
     revision_hash: str
+    # -- not mention columns as they are --
+    handle: str | None
+    author_name: str | None
+    author_url: str | None
+    followers: int | None
+    published_at: datetime
+    #: the folded search-index body
+    body: str
     #: long enough to be recognised as a repost of the same text elsewhere
     repostable: bool
+
+
+#: The mention columns the first fields of :class:`Prepared` hold, in order.
+ROW_COLUMNS = (
+    "platform", "external_id", "kind", "url", "parent_external_id", "thread_external_id", "published_at", "title",
+    "text", "html", "language_hint", "media", "metrics", "raw", "content_hash", "revision_hash",
+)  # fmt: skip
+ROW_FIELDS = len(ROW_COLUMNS)
+#: Where :attr:`Prepared.published_text` is (PostgreSQL's rows hold the datetime there instead).
+PUBLISHED_AT = ROW_COLUMNS.index("published_at")
 
 
 def dumps(value: Any) -> str:
@@ -58,6 +75,21 @@ def dumps(value: Any) -> str:
         return orjson.dumps(value).decode()
     except TypeError:
         return json.dumps(value)
+
+
+def sqlite_datetime(value: datetime) -> str:
+    """The text SQLAlchemy stores for a :class:`~resonanz.db.types.UTCDateTime` on SQLite
+    ('2026-03-01 12:00:00.000000', naive UTC), without its per-value processor chain."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column; use resonanz.clock.now()")
+    if value.tzinfo is UTC:  # parsed times are UTC already: cut "+00:00" off instead of converting
+        return value.isoformat(" ", "microseconds")[:-6]
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def from_sqlite_datetime(value: str) -> datetime:
+    """The aware UTC datetime :func:`sqlite_datetime` made ``value`` from (exact: microseconds)."""
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
 def loads(value: str) -> Any:
@@ -81,13 +113,9 @@ def prepare(m: MentionIn) -> Prepared:
         m.external_id,
         str(m.kind),
         m.url,
-        a.handle if a else None,
-        a.name if a else None,
-        a.url if a else None,
-        a.followers if a else None,
         m.parent_external_id,
         m.thread_external_id or m.parent_external_id or m.external_id,
-        m.published_at,
+        sqlite_datetime(m.published_at),
         m.title,
         m.text,
         m.html,
@@ -95,8 +123,13 @@ def prepare(m: MentionIn) -> Prepared:
         dumps(m.media),
         dumps(m.metrics),
         dumps(m.raw),
-        body,
         folded_content_hash(body),
         revision_hash(m),
+        a.handle if a else None,
+        a.name if a else None,
+        a.url if a else None,
+        a.followers if a else None,
+        m.published_at,
+        body,
         len(m.text) >= MIN_DUPLICATE_TEXT,
     )

@@ -86,7 +86,10 @@ def normalize(text: str) -> str:
     invisible characters, lower case, URLs -> ``http``, @handles -> ``@user`` (as in TweetEval),
     single spaces, at most :data:`MAX_CHARS` characters."""
     text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text[: MAX_CHARS * 2])).lower()
-    text = _USER.sub("@user", _URL.sub("http", text))
+    if "http" in text or "www." in text:  # the substitutions cost more than these checks
+        text = _URL.sub("http", text)
+    if "@" in text:
+        text = _USER.sub("@user", text)
     return " ".join(text.split())[:MAX_CHARS]
 
 
@@ -317,10 +320,13 @@ class LinearModel:
         doc, col = feats.word_doc, feats.word_col
         # contribution of one occurrence towards the label, relative to the other labels
         rel = self.coef[col, best[doc]] - self.coef[col].mean(axis=1)
-        contrib = rel * self.idf[col] * scale[doc]
+        contrib = (rel * self.idf[col] * scale[doc]).astype(np.float32, copy=False)
         # only positive contributions can be named; sorted by text, then strongest first (stable)
         pos = np.flatnonzero(contrib > 0)
-        order = pos[np.lexsort((-contrib[pos], doc[pos]))]
+        # one stable sort of (text, -contribution) packed into an int64: a positive float32's bits
+        # order like its value, so this is lexsort((-contrib, doc)) in one pass, ties kept in order
+        key = (doc[pos] << 32) | (0x7FFFFFFF - contrib[pos].view(np.int32)).astype(np.int64)
+        order = pos[np.argsort(key, kind="stable")]
         a, b = feats.word_span
         bounds = np.searchsorted(doc[order], np.arange(len(texts) + 1)).tolist()
         starts, ends, weights = a[order].tolist(), b[order].tolist(), contrib[order].tolist()

@@ -61,6 +61,15 @@ def _l2_rows(x: sparse.csr_matrix) -> sparse.csr_matrix:
     return x
 
 
+def _descending(values: NDArray[np.float32]) -> NDArray[np.int64]:
+    """32-bit keys that sort float32 values largest first (ties equal, so a stable sort keeps their
+    order): packed under a row number, one argsort replaces ``lexsort((-values, rows))``."""
+    bits = values.astype(np.float32, copy=False).view(np.int32).astype(np.int64)
+    ascending = np.where(bits < 0, bits ^ 0x7FFFFFFF, bits)  # a float's bits, reordered like its value
+    out: NDArray[np.int64] = 0x7FFFFFFF - ascending
+    return out
+
+
 @dataclass
 class LinearTextModel:
     """Independent yes/no heads over one shared vocabulary (one feature pass serves every head).
@@ -115,7 +124,7 @@ class LinearTextModel:
         counts = np.diff(x.indptr)
         rows = np.repeat(np.arange(x.shape[0]), counts)
         contrib = x.data * self.coef[head[rows], x.indices] * sign[rows]
-        order = np.lexsort((-contrib, rows))  # by row, strongest first
+        order = np.argsort((rows << 32) | _descending(contrib), kind="stable")  # by row, strongest first
         vocab, indices = self.vocabulary, x.indices
         out: list[list[str]] = []
         for r, start in enumerate(x.indptr[:-1].tolist()):

@@ -51,11 +51,16 @@ class Prepared(NamedTuple):
     author_name: str | None
     author_url: str | None
     followers: int | None
-    published_at: datetime
     #: the folded search-index body
     body: str
     #: long enough to be recognised as a repost of the same text elsewhere
     repostable: bool
+
+    @property
+    def published_at(self) -> datetime:
+        """The aware UTC time (kept as text only: a datetime costs a ``__reduce__`` call each way
+        through the worker's pipe, and SQLite stores the text)."""
+        return from_sqlite_datetime(self.published_text)
 
 
 #: The mention columns the first fields of :class:`Prepared` hold, in order.
@@ -131,7 +136,6 @@ def prepare(m: MentionIn) -> Prepared:
         a.name if a else None,
         a.url if a else None,
         a.followers if a else None,
-        m.published_at,
         body,
         len(m.text) >= MIN_DUPLICATE_TEXT,
     )

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import json
+import operator
 from collections import namedtuple
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
@@ -75,13 +76,17 @@ def _chunks(values: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]
 
 
 def _by_platform(keys: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
-    platforms = {platform for platform, _ in keys}
+    platforms = set(map(_first, keys))
     if len(platforms) == 1:  # the usual case (one source, one platform): no loop in Python
-        return {platforms.pop(): [key for _, key in keys]}
+        return {platforms.pop(): list(map(_second, keys))}
     grouped: dict[str, list[str]] = {}
     for platform, key in keys:
         grouped.setdefault(platform, []).append(key)
     return grouped
+
+
+_first = operator.itemgetter(0)
+_second = operator.itemgetter(1)
 
 
 def _pg_each(conn: Connection, inner: str, values: Sequence[str], **params: Any) -> Iterable[Any]:
@@ -189,8 +194,9 @@ def _upsert_authors(
     unknown = list(wanted)
     if cache is not None:
         unknown = []
+        staged, known = cache.staged.get, cache.known.get
         for key in wanted:
-            hit = cache.get(key)
+            hit = staged(key) or known(key)  # AuthorCache.get, without a method call per author
             if hit is None:
                 unknown.append(key)
             else:

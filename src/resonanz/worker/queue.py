@@ -35,6 +35,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from resonanz.clock import now as clock_now
+from resonanz.db.engine import is_postgres
 from resonanz.errors import ConflictError, NotFoundError
 from resonanz.worker.models import Job, JobState
 
@@ -91,10 +92,6 @@ def _forget_on_rollback(session: Session) -> None:
     session.info.pop(_SESSION_FLAG, None)
 
 
-def _is_pg(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
-
-
 def enqueue(
     session: Session,
     *,
@@ -124,7 +121,7 @@ def enqueue(
         "max_attempts": max_attempts or DEFAULT_MAX_ATTEMPTS,
         "created_at": stamp,
     }
-    pg = _is_pg(session)
+    pg = is_postgres(session)
     stmt = (pg_insert if pg else sqlite_insert)(Job).values(**values)
     if dedupe_key is not None:
         stmt = stmt.on_conflict_do_nothing(index_elements=[Job.dedupe_key], index_where=DEDUPE_INDEX_WHERE)
@@ -155,7 +152,7 @@ def claim(session: Session, *, worker_id: str, lease_s: float, kinds: Sequence[s
     )
     if kinds is not None:
         pick = pick.where(Job.kind.in_(list(kinds)))
-    if _is_pg(session):
+    if is_postgres(session):
         pick = pick.with_for_update(skip_locked=True)
     stmt = (
         update(Job)

@@ -18,7 +18,6 @@ return the name of the rule that fired, so a person can see why a text was calle
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 _DE_WH = r"wie|was|wann|wo|wer|wen|wem|warum|wieso|weshalb|weswegen|welche[rsmn]?|woher|wohin|womit|wozu|wof[üu]r"
@@ -136,7 +135,3 @@ def apply_rules(text: str) -> RuleHits:
     if a is not None:
         reasons.append(f"addressed: {_snippet(a)}")
     return RuleHits(question, suggestion, complaint_cue, praise_cue, a is not None, tuple(reasons))
-
-
-def apply_rules_batch(texts: Sequence[str]) -> list[RuleHits]:
-    return [apply_rules(t) for t in texts]

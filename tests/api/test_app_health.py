@@ -19,7 +19,7 @@ def test_healthz_reports_database(settings: Settings, db: Database) -> None:
 
 def test_status_page_counts(settings: Settings, db: Database) -> None:
     with TestClient(create_app(settings, database=db)) as client:
-        response = client.get("/")
+        response = client.get("/status")
     assert response.status_code == 200 and "<h1>Resonanz</h1>" in response.text
     assert "Mentions" in response.text and "text/html" in response.headers["content-type"]
 

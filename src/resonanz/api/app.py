@@ -11,8 +11,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy import text
 
-from resonanz import __version__
+from resonanz import __version__, web
 from resonanz.api import hooks
+from resonanz.api import v1 as api_v1
 from resonanz.config import Settings
 from resonanz.db.database import Database, open_database
 from resonanz.mentions import service as mention_service
@@ -46,8 +47,8 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
             return JSONResponse({"status": "error", "database": str(exc)}, status_code=503)
         return JSONResponse({"status": "ok", "database": db.engine.dialect.name, "version": __version__})
 
-    @app.get("/", response_class=HTMLResponse)
-    def index(request: Request) -> str:
+    @app.get("/status", response_class=HTMLResponse)
+    def status_page(request: Request) -> str:
         db: Database = request.app.state.db
         with db.sessions() as session:
             counts = {
@@ -68,4 +69,6 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
         )
 
     app.include_router(hooks.router)
+    app.include_router(api_v1.router, prefix="/api/v1")
+    web.install(app)
     return app

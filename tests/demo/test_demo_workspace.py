@@ -71,7 +71,7 @@ def clean_cli(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def demo_cli(tmp_path: Path, *args: str) -> tuple[int, str]:
-    result = runner.invoke(app, ["--data-dir", str(tmp_path), "demo", "--scale", str(SCALE), *args])
+    result = runner.invoke(app, ["--data-dir", str(tmp_path), "demo", "--no-serve", "--scale", str(SCALE), *args])
     return result.exit_code, result.stdout
 
 

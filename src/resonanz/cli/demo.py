@@ -1,4 +1,5 @@
-"""``resonanz demo``: create the demo workspace (generated, clearly labelled demo data)."""
+"""``resonanz demo``: create the demo workspace (generated, clearly labelled demo data), then serve
+it in the web app, the way ``resonanz serve`` does, and print where to sign in."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from resonanz.analysis.jobs import ANALYSIS_KIND
 from resonanz.cli.context import console, err_console, handle_errors, print_json, print_table, settings
+from resonanz.cli.serve import run_server
 from resonanz.db.database import open_database
 from resonanz.db.engine import transaction
 from resonanz.demo.generate import DEFAULT_ANCHOR, DEFAULT_SEED
@@ -43,12 +45,18 @@ def demo(
         str | None,
         typer.Option("--anchor", help=f"last day of the 90 days, YYYY-MM-DD (default {DEFAULT_ANCHOR.isoformat()})"),
     ] = None,
+    serve: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="serve the web app afterwards (--no-serve only builds)")
+    ] = True,
+    host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
 ) -> None:
     """Create the demo workspace: a fictional mobility company, two competitors and 90 days of
     posts, news, blog comments and app reviews in German and English, with one crisis.
 
     The demo goes into its own SQLite file (demo.db in the data directory) unless --database-url
-    (or RESONANZ_DATABASE_URL) names a database. Running it again adds nothing new.
+    (or RESONANZ_DATABASE_URL) names a database. Running it again adds nothing new. Then it serves
+    the web app on http://HOST:PORT/ until Ctrl-C (--no-serve stops after building).
     """
     last_day = _anchor(anchor)
     target = demo_settings(settings())
@@ -84,12 +92,19 @@ def demo(
             analysed = sum(int((o.result or {}).get("analysed", 0)) for o in drain(db, kinds=[ANALYSIS_KIND]))
         if analysed and not as_json:
             console.print(f"analysed {analysed:,} mentions")
+        if as_json:
+            print_json(summary.as_dict())
+        else:
+            _print_summary(summary, demo_db=target.database_url != settings().database_url)
+        if serve:
+            run_server(db, host=host, port=port, threads=target.worker_threads, announce=_announce)
     finally:
         db.dispose()
-    if as_json:
-        print_json(summary.as_dict())
-    else:
-        _print_summary(summary, demo_db=target.database_url != settings().database_url)
+
+
+def _announce(url: str) -> None:
+    # soft_wrap: the URL must stay on one line, also when stdout is a pipe (80 columns)
+    console.print(f"open {url} in a browser; Ctrl-C stops", soft_wrap=True)
 
 
 def _print_summary(summary: DemoSummary, *, demo_db: bool) -> None:

@@ -3,11 +3,32 @@ process."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
 
 from resonanz.cli.context import console, database, handle_errors
+from resonanz.db.database import Database
+
+
+def run_server(db: Database, *, host: str, port: int, threads: int, announce: Callable[[str], None]) -> None:
+    """Serve ``db`` with uvicorn and ``threads`` in-process workers until Ctrl-C.
+
+    ``announce`` gets the base URL before the server starts listening (``resonanz serve`` and
+    ``resonanz demo`` print different sign-in hints around it)."""
+    import uvicorn
+
+    from resonanz.api.app import create_app
+    from resonanz.worker.runner import WorkerPool
+
+    pool = WorkerPool(db, threads=threads)
+    pool.start()
+    announce(f"http://{host}:{port}/")
+    try:
+        uvicorn.run(create_app(db.settings, database=db), host=host, port=port, log_level="info")
+    finally:
+        pool.stop()
 
 
 @handle_errors
@@ -17,20 +38,15 @@ def serve(
     workers: Annotated[int | None, typer.Option(help="worker threads in this process (0: none)")] = None,
 ) -> None:
     """Serve the web app and API; run background jobs in-process unless --workers 0."""
-    import uvicorn
-
-    from resonanz.api.app import create_app
-    from resonanz.worker.runner import WorkerPool
-
     db = database()
     threads = db.settings.worker_threads if workers is None else workers
-    pool = WorkerPool(db, threads=threads)
-    pool.start()
-    console.print(f"Resonanz on http://{host}:{port}/ — {threads} worker thread(s); Ctrl-C stops")
-    try:
-        uvicorn.run(create_app(db.settings, database=db), host=host, port=port, log_level="info")
-    finally:
-        pool.stop()
+    run_server(
+        db,
+        host=host,
+        port=port,
+        threads=threads,
+        announce=lambda url: console.print(f"Resonanz on {url} — {threads} worker thread(s); Ctrl-C stops"),
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -70,6 +70,11 @@ class Settings(BaseSettings):
     sentiment_cascade_threshold: float = Field(
         default=0.45, ge=0, le=1, description="the cascade re-scores mentions whose fast sentiment score is below this"
     )
+    session_idle_minutes: int = Field(default=12 * 60, ge=1, description="a web session unused this long is signed out")
+    session_max_days: float = Field(default=14, gt=0, description="a web session ends this long after sign-in")
+    cookie_secure: bool = Field(
+        default=False, description="always mark the session cookie Secure (it is whenever the request came over https)"
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -11,6 +11,9 @@ them into status codes or exit codes.
     │   ├── ParseError              one item could not be parsed (goes to quarantine)
     │   └── ImportFormatError       a whole file is unusable (e.g. a required column is missing)
     ├── SignatureError              a webhook's HMAC signature is missing or wrong
+    ├── AuthenticationError         not signed in, or wrong e-mail/password/token (HTTP 401)
+    ├── PermissionDeniedError       signed in, but the role lacks the permission (HTTP 403)
+    ├── RateLimitedError            too many attempts; may carry ``retry_after`` (HTTP 429)
     └── ConnectorError              a connector could not fetch or publish
         ├── ConnectorTransientError retry later (429, 5xx, timeouts); may carry ``retry_after``
         └── ConnectorPermanentError the source cannot work until a person acts (404, 410, 401)
@@ -54,6 +57,22 @@ class ImportFormatError(InputError):
 
 class SignatureError(ResonanzError):
     """A webhook request's signature is missing or does not match the source's secret."""
+
+
+class AuthenticationError(ResonanzError):
+    """Not signed in, or the credentials are wrong. The message never says which part was wrong."""
+
+
+class PermissionDeniedError(ResonanzError):
+    """The person is known but their role does not carry the permission the action needs."""
+
+
+class RateLimitedError(ResonanzError):
+    """Too many attempts in a window (sign-in); ``retry_after`` is seconds until the next try."""
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)
 
 
 class ConnectorError(ResonanzError):

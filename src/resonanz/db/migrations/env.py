@@ -5,7 +5,9 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Engine
 
+import resonanz.accounts.models
 import resonanz.analysis.models
+import resonanz.audit.models
 import resonanz.mentions.models
 import resonanz.sources.models
 import resonanz.worker.models  # noqa: F401  (register tables on the metadata)

@@ -1,0 +1,1 @@
+"""The append-only audit log: who did what, when, to what, with the before and after."""

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy import text
 
 from resonanz import __version__, web
-from resonanz.api import hooks, openapi, problems
+from resonanz.api import deps, hooks, openapi, problems
 from resonanz.api import v1 as api_v1
 from resonanz.config import Settings
 from resonanz.db.database import Database, open_database
@@ -73,6 +73,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
     app.include_router(hooks.router)
     app.include_router(api_v1.router, prefix="/api/v1")
     problems.install(app)
+    deps.install(app)
     openapi.install(app)
     web.install(app)
     return app

@@ -16,6 +16,7 @@ from resonanz.cli.serve import run_server
 from resonanz.db.database import open_database
 from resonanz.db.engine import transaction
 from resonanz.demo.generate import DEFAULT_ANCHOR, DEFAULT_SEED
+from resonanz.demo.users import DemoUser, demo_password, do_ensure_demo_users
 from resonanz.demo.workspace import DemoSummary, demo_settings, do_reset_demo, load_demo
 from resonanz.errors import InputError
 from resonanz.worker.runner import drain
@@ -92,19 +93,48 @@ def demo(
             analysed = sum(int((o.result or {}).get("analysed", 0)) for o in drain(db, kinds=[ANALYSIS_KIND]))
         if analysed and not as_json:
             console.print(f"analysed {analysed:,} mentions")
+        own_database = target.database_url != settings().database_url
+        password = demo_password(own_database=own_database)
+        with transaction(db.sessions) as session:
+            users = do_ensure_demo_users(session, password=password)
         if as_json:
-            print_json(summary.as_dict())
+            print_json({**summary.as_dict(), "sign_in": _sign_in(users, password)})
         else:
-            _print_summary(summary, demo_db=target.database_url != settings().database_url)
+            _print_summary(summary, demo_db=own_database)
+            _print_sign_in(users, password, own_database=own_database)
         if serve:
-            run_server(db, host=host, port=port, threads=target.worker_threads, announce=_announce)
+            sign_in = f"{users[0].email} / {password}"
+            run_server(
+                db,
+                host=host,
+                port=port,
+                threads=target.worker_threads,
+                # soft_wrap: the URL must stay on one line, also when stdout is a pipe (80 columns)
+                announce=lambda url: console.print(
+                    f"open {url} and sign in as {sign_in} (DEMO); Ctrl-C stops", soft_wrap=True
+                ),
+            )
     finally:
         db.dispose()
 
 
-def _announce(url: str) -> None:
-    # soft_wrap: the URL must stay on one line, also when stdout is a pipe (80 columns)
-    console.print(f"open {url} in a browser; Ctrl-C stops", soft_wrap=True)
+def _sign_in(users: tuple[DemoUser, ...], password: str) -> dict[str, object]:
+    return {
+        "demo": True,
+        "password": password,
+        "users": [{"email": u.email, "role": u.role.value, "language": u.language} for u in users],
+    }
+
+
+def _print_sign_in(users: tuple[DemoUser, ...], password: str, *, own_database: bool) -> None:
+    print_table(
+        "DEMO sign-in (demo users; every one has the DEMO password below)",
+        ["role", "e-mail", "language", "time zone"],
+        [(u.role.value, u.email, {"de": "Deutsch", "en": "English"}[u.language], u.time_zone) for u in users],
+    )
+    console.print(f"DEMO password: [bold]{password}[/bold]", soft_wrap=True)
+    if not own_database:
+        console.print("(a new random DEMO password on every run, because the demo shares a configured database)")
 
 
 def _print_summary(summary: DemoSummary, *, demo_db: bool) -> None:

@@ -10,6 +10,7 @@ from resonanz.hookspecs import hookimpl
 def register_connectors() -> list[type[Connector]]:
     from resonanz.connectors.feed.connector import FeedConnector
     from resonanz.connectors.file.connector import FileConnector
+    from resonanz.connectors.mastodon.connector import MastodonConnector
     from resonanz.connectors.webhook.connector import WebhookConnector
 
-    return [FeedConnector, FileConnector, WebhookConnector]
+    return [FeedConnector, FileConnector, WebhookConnector, MastodonConnector]

@@ -1,0 +1,1 @@
+"""Mastodon: hashtag timelines, status search and mentions; replies and direct messages."""

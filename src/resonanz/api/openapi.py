@@ -18,7 +18,6 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from fastapi.routing import APIRoute
 
 from resonanz import __version__
 from resonanz.api.problems import FieldError, Problem
@@ -51,21 +50,17 @@ TAGS = [
 ]
 
 
-def _api_routes(app: FastAPI) -> list[APIRoute]:
-    return [
-        r for r in app.routes if isinstance(r, APIRoute) and r.path.startswith(PREFIX + "/") and r.include_in_schema
-    ]
-
-
 def build_spec(app: FastAPI) -> dict[str, Any]:
     """The OpenAPI 3.1 document of the API routes of ``app``."""
     spec = get_openapi(
         title="Resonanz API",
         version=__version__,
         description=DESCRIPTION,
-        routes=_api_routes(app),
+        routes=app.routes,
         tags=TAGS,
     )
+    # Pages, webhooks and the health check are routes of the same app but not part of the API.
+    spec["paths"] = {path: ops for path, ops in spec.get("paths", {}).items() if path.startswith(PREFIX + "/")}
     components = spec.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
     ref = "#/components/schemas/{model}"

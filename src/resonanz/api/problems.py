@@ -30,9 +30,11 @@ from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import DataError, IntegrityError
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from resonanz import errors
 
@@ -232,6 +234,27 @@ async def _on_http_error(request: Request, exc: Exception) -> Response:
     )
 
 
+async def _on_database_error(request: Request, exc: Exception) -> Response:
+    """The database refused a value the schemas let through: a NUL character (PostgreSQL text and
+    jsonb cannot hold one), a number past the column's range, or a unique key taken by a request
+    running at the same time. That is the client's input, not a crash: 422 or 409."""
+    if isinstance(exc, IntegrityError):
+        return problem_response(
+            409,
+            slug="conflict",
+            title="Conflict",
+            detail="the change conflicts with existing data (a name or key is taken); read the resource again",
+            instance=request.url.path,
+        )
+    return problem_response(
+        422,
+        slug="unstorable-value",
+        title="Invalid input",
+        detail="a value cannot be stored: it holds a NUL character or is out of range",
+        instance=request.url.path,
+    )
+
+
 async def _on_unexpected(request: Request, exc: Exception) -> Response:
     error_id = uuid.uuid4().hex[:12]
     log.error("unhandled error %s on %s %s", error_id, request.method, request.url.path, exc_info=exc)
@@ -246,46 +269,75 @@ async def _on_unexpected(request: Request, exc: Exception) -> Response:
 
 
 class RequestLimits:
-    """ASGI middleware that answers a too-long or undecodable query string before any route runs.
+    """ASGI middleware that answers oversized or undecodable input before any route runs.
 
     A 1 MB query string must get a clear 414, not tie up a parser; a query string that is not
     UTF-8 after percent-decoding gets a 400 (Starlette would silently replace the bytes, and a search
-    for mojibake helps nobody). Problem documents under ``/api/``, plain text elsewhere.
+    for mojibake helps nobody), and so does a NUL character, which no text column can store.
+    API bodies over ``max_body_bytes`` get a 413: at once when ``Content-Length`` says so, else as
+    soon as the streamed bytes pass the limit (nothing more is read). Problem documents under
+    ``/api/``, plain text elsewhere; webhooks (``/hooks/``) keep their own, larger body limit.
     """
 
-    def __init__(self, app: ASGIApp, *, max_query_bytes: int = MAX_QUERY_BYTES) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_query_bytes: int = MAX_QUERY_BYTES, max_body_bytes: int = MAX_BODY_BYTES
+    ) -> None:
         self.app = app
         self.max_query_bytes = max_query_bytes
+        self.max_body_bytes = max_body_bytes
+
+    def _query_problem(self, query: bytes) -> tuple[int, str, str, str] | None:
+        if len(query) > self.max_query_bytes:
+            detail = f"the query string has {len(query):,} bytes; at most {self.max_query_bytes:,} are accepted"
+            return (414, "uri-too-long", "URI too long", detail)
+        if not query:
+            return None
+        try:
+            decoded = unquote_to_bytes(query.replace(b"+", b" ")).decode("utf-8")
+        except UnicodeDecodeError:
+            return (400, "bad-encoding", "Bad request", "the query string is not valid UTF-8")
+        if "\x00" in decoded:
+            return (400, "bad-encoding", "Bad request", "the query string holds a NUL character (%00)")
+        return None
+
+    def _too_large(self) -> str:
+        return f"the request body is over {self.max_body_bytes:,} bytes"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        query: bytes = scope.get("query_string", b"")
-        rejected: tuple[int, str, str, str] | None = None
-        if len(query) > self.max_query_bytes:
-            rejected = (
-                414,
-                "uri-too-long",
-                "URI too long",
-                f"the query string has {len(query):,} bytes; at most {self.max_query_bytes:,} are accepted",
-            )
-        elif query:
-            try:
-                unquote_to_bytes(query.replace(b"+", b" ")).decode("utf-8")
-            except UnicodeDecodeError:
-                rejected = (400, "bad-encoding", "Bad request", "the query string is not valid UTF-8")
-        if rejected is None:
+        path: str = scope.get("path", "")
+        is_api = path.startswith(API_PREFIX)
+        rejected = self._query_problem(scope.get("query_string", b""))
+        if rejected is None and is_api:
+            length = Headers(scope=scope).get("content-length")
+            if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
+                rejected = (413, "content-too-large", "Content too large", self._too_large())
+        if rejected is not None:
+            status, slug, title, detail = rejected
+            response: Response
+            if is_api:
+                response = problem_response(status, slug=slug, title=title, detail=detail, instance=path)
+            else:
+                response = PlainTextResponse(detail, status_code=status)
+            await response(scope, receive, send)
+            return
+        if not is_api:
             await self.app(scope, receive, send)
             return
-        status, slug, title, detail = rejected
-        path: str = scope.get("path", "")
-        response: Response
-        if path.startswith(API_PREFIX):
-            response = problem_response(status, slug=slug, title=title, detail=detail, instance=path)
-        else:
-            response = PlainTextResponse(detail, status_code=status)
-        await response(scope, receive, send)
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    raise HTTPException(413, detail=self._too_large())
+            return message
+
+        await self.app(scope, limited_receive, send)
 
 
 Handler = Callable[[Request, Exception], Awaitable[Response]]
@@ -297,6 +349,8 @@ def install(app: FastAPI) -> None:
         errors.ResonanzError: _on_domain_error,
         RequestValidationError: _on_validation_error,
         HTTPException: _on_http_error,
+        DataError: _on_database_error,
+        IntegrityError: _on_database_error,
         Exception: _on_unexpected,
     }
     for cls, handler in handlers.items():

@@ -19,6 +19,7 @@ from resonanz.db.database import Database, open_database
 from resonanz.mentions import service as mention_service
 from resonanz.mentions.quarantine import count_items
 from resonanz.sources.service import count_sources
+from resonanz.web import auth as web_auth
 
 
 def create_app(settings: Settings, *, database: Database | None = None) -> FastAPI:
@@ -28,6 +29,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = database is None
         app.state.db = database or open_database(settings)
+        web_auth.offer_setup(app.state.db)  # prints a one-time setup token while no user exists
         yield
         if own:
             app.state.db.dispose()

@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from resonanz.mentions.text import fold
+from resonanz.mentions.tokens import tsvector_literal
 
 
 def index_body(title: str | None, body: str) -> str:
@@ -41,13 +42,15 @@ def write_folded(session: Session, rows: Sequence[tuple[int, str]], *, replace: 
         finally:
             cur.close()
     else:
+        # The words FTS5 sees, as a tsvector literal: PostgreSQL's own parser would make hosts,
+        # hyphenated words and numbers of them and shift positions (see mentions/tokens.py).
         conn.execute(
             text(
                 "INSERT INTO mention_search (mention_id, vector) "
-                "SELECT i, to_tsvector('simple', b) FROM unnest(CAST(:ids AS integer[]), CAST(:bodies AS text[])) "
+                "SELECT i, CAST(b AS tsvector) FROM unnest(CAST(:ids AS integer[]), CAST(:bodies AS text[])) "
                 "AS t(i, b) ON CONFLICT (mention_id) DO UPDATE SET vector = excluded.vector"
             ),
-            {"ids": [mid for mid, _ in rows], "bodies": [body for _, body in rows]},
+            {"ids": [mid for mid, _ in rows], "bodies": [tsvector_literal(body) for _, body in rows]},
         )
 
 

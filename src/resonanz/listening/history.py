@@ -1,0 +1,275 @@
+"""Listening queries over stored mentions: the query tree translated to SQL and the full-text index
+(SQLite FTS5 ``MATCH``, PostgreSQL ``tsquery``), with the same meaning as the in-memory matcher.
+
+Each part of the tree becomes a condition that is either *exact* (the index says precisely what
+:mod:`resonanz.listening.query.compile` says: words, phrases, ``bahn*``, AND/OR/NOT, the column
+fields) or a *superset* (``?`` wildcards, NEAR/ONEAR, #tags, @handles, ``site:``, ``has:``): the
+database returns candidates and the compiled query checks each in Python. So there is one
+semantics, and the index only makes it fast. :attr:`SqlPlan.exact` says which case applies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, Integer, and_, bindparam, column, false, func, not_, or_, select, text
+from sqlalchemy.orm import Session
+
+from resonanz.listening.query import ast
+from resonanz.listening.query.match import Doc
+from resonanz.mentions.models import Author, Mention
+from resonanz.mentions.text import fold
+from resonanz.sources.models import Source
+
+_TEXT_LEAVES = (ast.Term, ast.Phrase, ast.Pattern, ast.Hashtag, ast.Handle, ast.Near)
+_COLUMNS = {
+    "lang": Mention.lang,
+    "platform": Mention.platform,
+    "sentiment": Mention.sentiment,
+    "intent": Mention.intent,
+}
+_LINK_WORDS = ("http", "https", "www")
+
+
+@dataclass
+class SqlPlan:
+    """``where``: a condition on ``mention`` (None: every mention); ``exact``: rows it selects are
+    exactly the matches, else a superset to check with the compiled query."""
+
+    where: ColumnElement[bool] | None
+    exact: bool
+    #: the index expressions used, for ``query check --explain`` and tests
+    index_queries: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Expr:
+    text: str
+    exact: bool
+
+
+class _Index:
+    """Builds index expressions for one engine (FTS5 syntax or tsquery syntax)."""
+
+    def __init__(self, postgres: bool) -> None:
+        self.pg = postgres
+
+    def words(self, words: Sequence[str], prefix: bool = False) -> str:
+        if self.pg:
+            lexemes = [f"'{w}'" for w in words]
+            if prefix:
+                lexemes[-1] += ":*"
+            return lexemes[0] if len(lexemes) == 1 else "(" + " <-> ".join(lexemes) + ")"
+        return '"' + " ".join(words) + '"' + ("*" if prefix else "")
+
+    def join(self, parts: Sequence[str], op: str) -> str:
+        if len(parts) == 1:
+            return parts[0]
+        sep = {"and": " & ", "or": " | "}[op] if self.pg else {"and": " AND ", "or": " OR "}[op]
+        return "(" + sep.join(parts) + ")"
+
+    def minus(self, positive: str | None, negatives: Sequence[str]) -> str | None:
+        """``positive`` without any of ``negatives``; FTS5 needs a positive part, tsquery does not."""
+        if not negatives:
+            return positive
+        if self.pg:
+            parts = ([positive] if positive else []) + [f"!{n}" for n in negatives]
+            return "(" + " & ".join(parts) + ")"
+        if positive is None:
+            return None
+        return "(" + positive + "".join(f" NOT {n}" for n in negatives) + ")"
+
+    def operand(self, node: ast.Node) -> list[tuple[str, bool]] | None:
+        """A NEAR operand as alternatives of (expression, exact)."""
+        if isinstance(node, ast.Or):
+            found = [self.operand(c) for c in node.children]
+            return None if any(f is None for f in found) else [a for f in found if f for a in f]
+        expr = self.leaf(node)
+        return None if expr is None else [(expr.text, expr.exact)]
+
+    def leaf(self, node: ast.Node) -> _Expr | None:
+        if isinstance(node, ast.Term):
+            return _Expr(self.words([node.word]), True)
+        if isinstance(node, ast.Phrase):
+            return _Expr(self.words(node.words), True)
+        if isinstance(node, ast.Pattern):
+            prefix = node.literal_prefix
+            if not prefix:
+                return None
+            return _Expr(self.words([prefix], prefix=True), node.is_prefix)
+        if isinstance(node, (ast.Hashtag, ast.Handle)):
+            from resonanz.mentions.tokens import words
+
+            found = words(node.tag if isinstance(node, ast.Hashtag) else node.handle)
+            return _Expr(self.words(found), False) if found else None
+        if isinstance(node, ast.Field) and node.name == "has" and node.value == "link":
+            return _Expr(self.join([self.words([w]) for w in _LINK_WORDS], "or"), False)
+        if isinstance(node, ast.Near):
+            return self.near(node)
+        return None
+
+    def near(self, node: ast.Near) -> _Expr | None:
+        left, right = self.operand(node.left), self.operand(node.right)
+        if left is None or right is None:
+            return None
+        if self.pg:  # both must occur; the distance is checked in Python
+            return _Expr(
+                self.join([self.join([a for a, _ in left], "or"), self.join([b for b, _ in right], "or")], "and"), False
+            )
+        pairs = [f"NEAR({a} {b}, {node.distance})" for a, _ in left for b, _ in right]
+        return _Expr(self.join(pairs, "or"), False)
+
+    def expr(self, node: ast.Node) -> _Expr | None:
+        """One index expression for a subtree of text leaves (None: it cannot be said alone)."""
+        if isinstance(node, ast.And):
+            positives: list[str] = []
+            negatives: list[str] = []
+            exact = True
+            for child in node.children:
+                if isinstance(child, ast.Not):
+                    inner = self.expr(child.child)
+                    if inner is not None and inner.exact:
+                        negatives.append(inner.text)
+                    else:
+                        exact = False
+                    continue
+                found = self.expr(child)
+                if found is None:
+                    exact = False
+                    continue
+                positives.append(found.text)
+                exact = exact and found.exact
+            combined = self.minus(self.join(positives, "and") if positives else None, negatives)
+            return None if combined is None else _Expr(combined, exact)
+        if isinstance(node, ast.Or):
+            found_all = [self.expr(c) for c in node.children]
+            if any(f is None for f in found_all):
+                return None
+            alts = [f for f in found_all if f is not None]
+            return _Expr(self.join([f.text for f in alts], "or"), all(f.exact for f in alts))
+        if isinstance(node, ast.Not):
+            inner = self.expr(node.child)
+            if self.pg and inner is not None and inner.exact:
+                return _Expr(f"!{inner.text}", True)
+            return None
+        return self.leaf(node)
+
+
+def _text_only(node: ast.Node) -> bool:
+    return all(
+        isinstance(leaf, _TEXT_LEAVES) or (isinstance(leaf, ast.Field) and leaf.name == "has" and leaf.value == "link")
+        for leaf in ast.leaves(node)
+    )
+
+
+class _Translator:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.index = _Index(session.get_bind().dialect.name == "postgresql")
+        self.params = 0
+        self.index_queries: list[str] = []
+
+    def index_condition(self, expr: str) -> ColumnElement[bool]:
+        name = f"lq{self.params}"
+        self.params += 1
+        self.index_queries.append(expr)
+        if self.index.pg:
+            sql = f"SELECT mention_id FROM mention_search WHERE vector @@ CAST(:{name} AS tsquery)"
+        else:
+            sql = f"SELECT rowid FROM mention_fts WHERE mention_fts MATCH :{name}"
+        ids = text(sql).bindparams(bindparam(name, expr)).columns(column("id", Integer))
+        return Mention.id.in_(ids)
+
+    def field(self, node: ast.Field) -> tuple[ColumnElement[bool] | None, bool]:
+        if node.name in _COLUMNS:
+            col = _COLUMNS[node.name]
+            return and_(col.is_not(None), col == node.value), True
+        if node.name == "source":
+            ids = [i for i, n in self.session.execute(select(Source.id, Source.name)) if fold(n) == node.value]
+            # "IS NOT NULL AND": under NOT, a NULL would drop the row instead of keeping it
+            return (and_(Mention.source_id.is_not(None), Mention.source_id.in_(ids)) if ids else false()), True
+        if node.name == "author":
+            wanted = [
+                i
+                for i, h in self.session.execute(select(Author.id, Author.handle))
+                if fold(h).removeprefix("@") == node.value
+            ]
+            return (and_(Mention.author_id.is_not(None), Mention.author_id.in_(wanted)) if wanted else false()), True
+        if node.name == "site":
+            from resonanz.mentions.tokens import words
+
+            in_text = self.index_condition(self.index.words(words(node.value)))
+            return or_(in_text, func.lower(Mention.url).contains(node.value, autoescape=True)), False
+        if node.value == "link":
+            return self.index_condition(self.index.join([self.index.words([w]) for w in _LINK_WORDS], "or")), False
+        return None, False  # has:hashtag, has:mention: checked in Python
+
+    def condition(self, node: ast.Node) -> tuple[ColumnElement[bool] | None, bool]:
+        """(condition or None for 'any mention', exact)."""
+        if _text_only(node):
+            found = self.index.expr(node)
+            if found is not None:
+                return self.index_condition(found.text), found.exact
+            if isinstance(node, _TEXT_LEAVES):
+                return None, False
+        if isinstance(node, ast.Field):
+            return self.field(node)
+        if isinstance(node, ast.Not):
+            inner, exact = self.condition(node.child)
+            if not exact:
+                return None, False
+            return (false() if inner is None else not_(inner)), True
+        if isinstance(node, ast.And):
+            parts = [self.condition(c) for c in node.children]
+            conds = [c for c, _ in parts if c is not None]
+            return (and_(*conds) if conds else None), all(e for _, e in parts)
+        if isinstance(node, ast.Or):
+            parts = [self.condition(c) for c in node.children]
+            if any(c is None for c, _ in parts):
+                return None, False
+            return or_(*[c for c, _ in parts if c is not None]), all(e for _, e in parts)
+        return None, False  # pragma: no cover - leaves are handled above
+
+
+def translate(session: Session, tree: ast.Node) -> SqlPlan:
+    """The SQL condition for ``tree`` on this session's engine."""
+    translator = _Translator(session)
+    where, exact = translator.condition(tree)
+    return SqlPlan(where, exact, translator.index_queries)
+
+
+def doc_columns() -> tuple[Any, ...]:
+    """The columns :func:`to_doc` reads, in order (mention joined to source and author)."""
+    return (
+        Mention.text,
+        Mention.title,
+        Mention.url,
+        Mention.lang,
+        Mention.platform,
+        Source.name,
+        Author.handle,
+        Mention.sentiment,
+        Mention.intent,
+    )
+
+
+def to_doc(row: Sequence[Any]) -> Doc:
+    return Doc(*row)
+
+
+def candidate_rows(
+    session: Session, plan: SqlPlan, *, extra: Sequence[ColumnElement[bool]] = (), chunk: int = 5000
+) -> Iterator[Any]:
+    """(id, published_at, *doc columns) of every mention the plan selects, newest first, streamed."""
+    stmt = (
+        select(Mention.id, Mention.published_at, *doc_columns())
+        .outerjoin(Source, Source.id == Mention.source_id)
+        .outerjoin(Author, Author.id == Mention.author_id)
+        .order_by(Mention.published_at.desc(), Mention.id.desc())
+    )
+    conds = [*([plan.where] if plan.where is not None else []), *extra]
+    if conds:
+        stmt = stmt.where(and_(*conds))
+    yield from session.execute(stmt.execution_options(yield_per=chunk))

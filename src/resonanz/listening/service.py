@@ -1,0 +1,194 @@
+"""Trying a draft query against history: how many mentions, per day, and the newest examples.
+
+When the index answers the query exactly (:attr:`SqlPlan.exact`) the database counts and groups;
+otherwise the database yields candidates, newest first, and the compiled query checks each, up to
+``max_candidates`` and ``time_limit_s`` (the result then says ``truncated``). Either way a draft
+cannot run away: the database work is bounded by the same time limit (SQLite's progress handler,
+PostgreSQL's ``statement_timeout``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, literal_column, select, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from resonanz.errors import InputError
+from resonanz.listening.history import candidate_rows, to_doc, translate
+from resonanz.listening.query.compile import CompiledQuery, compile_query
+from resonanz.listening.query.match import PreparedDoc
+from resonanz.mentions.models import Mention
+
+MAX_CANDIDATES = 200_000
+TIME_LIMIT_S = 10.0
+
+
+@dataclass
+class Sample:
+    id: int
+    published_at: datetime
+    platform: str
+    text: str
+
+
+@dataclass
+class DraftResult:
+    query: str
+    normalized: str
+    exact: bool  # answered by the index alone
+    count: int
+    curve: list[tuple[str, int]]  # (UTC day "YYYY-MM-DD", mentions), oldest first, days with none left out
+    samples: list[Sample] = field(default_factory=list)
+    checked: int = 0  # candidates checked in Python (0 when exact)
+    truncated: bool = False  # stopped at max_candidates or the time limit: count is a lower bound
+    elapsed_ms: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["curve"] = [{"day": d, "count": c} for d, c in self.curve]
+        return data
+
+
+def _snippet(title: str | None, body: str, width: int = 200) -> str:
+    joined = " ".join(((title + " — ") if title else "").split() + body.split())
+    return joined if len(joined) <= width else joined[: width - 1] + "…"
+
+
+def _day(session: Session) -> ColumnElement[str]:
+    if session.get_bind().dialect.name == "postgresql":
+        return func.to_char(literal_column("mention.published_at AT TIME ZONE 'UTC'"), "YYYY-MM-DD")
+    return func.substr(Mention.published_at, 1, 10)
+
+
+@contextmanager
+def time_limit(session: Session, seconds: float) -> Iterator[None]:
+    """Abort a statement of this session that runs past ``seconds`` with an InputError."""
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        conn.execute(text(f"SET LOCAL statement_timeout = {int(seconds * 1000)}"))
+        try:
+            yield
+        except OperationalError as exc:
+            if "statement timeout" not in str(exc):
+                raise
+            raise InputError(f"the query took longer than {seconds:g} s; narrow it", location="query") from exc
+        finally:
+            conn.execute(text("SET LOCAL statement_timeout = 0"))
+        return
+    raw = conn.connection.dbapi_connection
+    deadline = time.monotonic() + seconds
+    raw.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)  # type: ignore[union-attr]
+    try:
+        yield
+    except OperationalError as exc:
+        if "interrupted" not in str(exc):
+            raise
+        raise InputError(f"the query took longer than {seconds:g} s; narrow it", location="query") from exc
+    finally:
+        raw.set_progress_handler(None, 0)  # type: ignore[union-attr]
+
+
+def try_query(
+    session: Session,
+    *,
+    query: str | CompiledQuery,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    samples: int = 5,
+    max_candidates: int = MAX_CANDIDATES,
+    time_limit_s: float = TIME_LIMIT_S,
+) -> DraftResult:
+    """Run a draft over stored mentions (``since`` inclusive, ``until`` exclusive, UTC)."""
+    started = time.perf_counter()
+    compiled = compile_query(query) if isinstance(query, str) else query
+    plan = translate(session, compiled.tree)
+    window: list[ColumnElement[bool]] = []
+    if since is not None:
+        window.append(Mention.published_at >= since)
+    if until is not None:
+        window.append(Mention.published_at < until)
+    result = DraftResult(compiled.text, compiled.normalized, plan.exact, 0, [])
+    with time_limit(session, time_limit_s):
+        if plan.exact:
+            _exact(session, plan.where, window, samples, result)
+        else:
+            _checked(session, compiled, plan, window, samples, max_candidates, started + time_limit_s, result)
+    result.elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
+    return result
+
+
+def _exact(
+    session: Session,
+    where: ColumnElement[bool] | None,
+    window: list[ColumnElement[bool]],
+    samples: int,
+    out: DraftResult,
+) -> None:
+    conds = [*([where] if where is not None else []), *window]
+    day = _day(session).label("day")
+    stmt = select(day, func.count()).select_from(Mention).group_by(day).order_by(day)
+    if conds:
+        stmt = stmt.where(and_(*conds))
+    out.curve = [(str(d), int(c)) for d, c in session.execute(stmt)]
+    out.count = sum(c for _, c in out.curve)
+    if samples:
+        rows = select(Mention.id, Mention.published_at, Mention.platform, Mention.title, Mention.text)
+        if conds:
+            rows = rows.where(and_(*conds))
+        rows = rows.order_by(Mention.published_at.desc(), Mention.id.desc()).limit(samples)
+        out.samples = [Sample(i, p, pl, _snippet(t, b)) for i, p, pl, t, b in session.execute(rows)]
+
+
+def _checked(
+    session: Session,
+    compiled: CompiledQuery,
+    plan: Any,
+    window: list[ColumnElement[bool]],
+    samples: int,
+    max_candidates: int,
+    deadline: float,
+    out: DraftResult,
+) -> None:
+    test = compiled.test
+    days: Counter[str] = Counter()
+    for row in candidate_rows(session, plan, extra=window):
+        out.checked += 1
+        if out.checked > max_candidates or (out.checked % 1000 == 0 and time.perf_counter() > deadline):
+            out.checked -= 1
+            out.truncated = True
+            break
+        mid, published, *cols = row
+        doc = to_doc(cols)
+        if not test(PreparedDoc(doc)):
+            continue
+        days[published.strftime("%Y-%m-%d")] += 1
+        if len(out.samples) < samples:
+            out.samples.append(Sample(mid, published, doc.platform or "", _snippet(doc.title, doc.text)))
+    out.curve = sorted(days.items())
+    out.count = sum(days.values())
+
+
+def matching_ids(session: Session, query: str | CompiledQuery, *, limit: int | None = None) -> list[int]:
+    """Ids of every stored mention the query matches (newest first): the history evaluator."""
+    compiled = compile_query(query) if isinstance(query, str) else query
+    plan = translate(session, compiled.tree)
+    if plan.exact:
+        stmt = select(Mention.id).order_by(Mention.published_at.desc(), Mention.id.desc())
+        if plan.where is not None:
+            stmt = stmt.where(plan.where)
+        return list(session.scalars(stmt.limit(limit) if limit else stmt))
+    found: list[int] = []
+    for mid, _published, *cols in candidate_rows(session, plan):
+        if compiled.test(PreparedDoc(to_doc(cols))):
+            found.append(mid)
+            if limit and len(found) >= limit:
+                break
+    return found

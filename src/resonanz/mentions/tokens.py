@@ -1,0 +1,107 @@
+"""Words of folded text, split exactly as SQLite's FTS5 ``unicode61 remove_diacritics 2`` tokenizer
+splits them, so that the full-text index, the listening-query matcher and the PostgreSQL index all
+see the same words at the same positions.
+
+Why not a regex like ``\\w+``: FTS5 keeps unassigned code points and some symbols inside words,
+drops combining marks, and its Unicode tables differ from Python's; any difference would make the
+index and the in-memory matcher disagree on a query. So ASCII (the common case) is split by the
+rule FTS5 uses for it (letters and digits are word characters, everything else separates) and
+every other character is classified by asking SQLite's own tokenizer, once per distinct character
+(an in-memory FTS5 table, no database of ours). PostgreSQL gets the same words, written as a
+tsvector literal (see :func:`tsvector_literal`), so its parser never re-splits them.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import sqlite3
+import threading
+import unicodedata
+
+_ASCII_WORD = re.compile(r"[0-9a-z]+")
+#: after non-ASCII runs are mapped, a word is a run of ASCII letters/digits and non-ASCII characters
+_WORD = re.compile(r"[0-9a-z\x80-\U0010ffff]+")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+#: PostgreSQL limits: a lexeme of at most 2046 bytes, positions 1..16383
+PG_MAX_LEXEME_BYTES = 2046
+PG_MAX_POSITION = 16383
+
+
+class _Probe:
+    """SQLite's unicode61 tokenizer, asked about one character at a time."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.conn: sqlite3.Connection | None
+        try:
+            conn = sqlite3.connect(":memory:", check_same_thread=False)
+            conn.execute("CREATE VIRTUAL TABLE t USING fts5(b, tokenize = 'unicode61 remove_diacritics 2')")
+            conn.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, 'instance')")
+            self.conn = conn
+        except sqlite3.Error:  # an SQLite built without FTS5: fall back to Unicode categories
+            self.conn = None
+
+    def classify(self, char: str) -> str:
+        """What the character becomes inside a word: itself, another string, '' (a dropped
+        diacritic) or ' ' (a separator)."""
+        if self.conn is None:
+            category = unicodedata.category(char)
+            return char if category[0] in "LN" or category in ("Co", "Cn") else " "
+        with self.lock:
+            self.conn.execute("DELETE FROM t")
+            self.conn.execute("INSERT INTO t (rowid, b) VALUES (1, ?)", ("a" + char + "a",))
+            terms = [row[0] for row in self.conn.execute("SELECT term FROM v ORDER BY offset")]
+        if len(terms) == 1 and terms[0].startswith("a") and terms[0].endswith("a"):
+            return str(terms[0][1:-1])
+        return " "
+
+
+_probe: _Probe | None = None
+
+
+@functools.lru_cache(maxsize=65536)
+def _classify(char: str) -> str:
+    global _probe
+    if _probe is None:
+        _probe = _Probe()
+    return _probe.classify(char)
+
+
+@functools.lru_cache(maxsize=8192)
+def _map_run(run: str) -> str:
+    return "".join([_classify(c) for c in run])
+
+
+def _map_match(match: re.Match[str]) -> str:
+    return _map_run(match.group())
+
+
+def words(folded: str) -> list[str]:
+    """The words of text already folded by :func:`resonanz.mentions.text.fold`, in order."""
+    if folded.isascii():
+        return _ASCII_WORD.findall(folded)
+    return _WORD.findall(_NON_ASCII.sub(_map_match, folded))
+
+
+def _pg_quote(word: str) -> str:
+    return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def tsvector_literal(folded: str) -> str:
+    """A PostgreSQL ``tsvector`` literal holding :func:`words` with their positions (1-based).
+
+    Cast with ``CAST(:v AS tsvector)``: no text-search parser runs, so ``example.com``, ``foo-bar``
+    or ``3.14`` are the same words as in FTS5, not hosts, hyphenated words or numbers. Words over
+    PostgreSQL's lexeme limit are left out; positions beyond 16383 are clamped by PostgreSQL.
+    """
+    positions: dict[str, list[str]] = {}
+    for index, word in enumerate(words(folded), start=1):
+        positions.setdefault(word, []).append(str(min(index, PG_MAX_POSITION)))
+    parts = [
+        f"{_pg_quote(word)}:{','.join(pos[:256])}"
+        for word, pos in positions.items()
+        if len(word.encode("utf-8")) <= PG_MAX_LEXEME_BYTES
+    ]
+    return " ".join(parts)

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from resonanz.cli import analysis, context, demo, imports, jobs, mentions, quarantine, serve, sources, system
+from resonanz.cli import query as query_commands
 
 app = typer.Typer(
     name="resonanz",
@@ -32,6 +33,7 @@ def _root(
 
 for module in (system, sources, imports, mentions, quarantine, jobs, analysis, serve, demo):
     module.register(app)
+query_commands.register(app)
 
 
 def main() -> None:

@@ -48,6 +48,11 @@ class _Parser:
     def error(self, message: str, column: int, hint: str | None = None) -> QuerySyntaxError:
         return QuerySyntaxError(message, column=column, query=self.query, hint=hint)
 
+    def at(self, kind: Kind) -> bool:
+        """Is the current token of ``kind``? (A call, so type checkers do not carry narrowing of
+        ``self.tok`` across the parse calls that move it.)"""
+        return self.tokens[self.pos].kind is kind
+
     def advance(self) -> Token:
         tok = self.tokens[self.pos]
         self.pos += 1
@@ -147,7 +152,7 @@ class _Parser:
             if self.tok.kind is Kind.RPAREN:
                 raise self.error("empty parentheses", tok.column, "put words inside or remove them")
             node = self.or_expr()
-            if self.tok.kind != Kind.RPAREN:  # (or_expr moved on: read it again)
+            if not self.at(Kind.RPAREN):
                 raise self.error("this '(' is never closed", tok.column, "add ')' at the end of the group")
             self.advance()
             self.depth -= 1

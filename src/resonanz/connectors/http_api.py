@@ -135,11 +135,13 @@ def call(
     headers: Mapping[str, str] | None = None,
     json_body: Any = None,
     form: Mapping[str, Any] | None = None,
+    answer_statuses: frozenset[int] = frozenset(),
 ) -> Response:
     """One request; a 2xx :class:`Response` or the error the module docstring names.
 
     ``what`` names the request in messages ("the hashtag timeline #bahn"); ``write`` marks a
     request that changes something, whose failure after sending is :class:`PublishOutcomeUnknownError`.
+    ``answer_statuses`` are error statuses the caller reads itself (e.g. a lookup's "not found").
     """
     try:
         raw = client.request(method, url, params=params, headers=headers, json=json_body, data=form)
@@ -162,7 +164,7 @@ def call(
             f"the answer for {what} is {len(body):,} bytes, over the limit of {max_bytes:,}; "
             "raise RESONANZ_HTTP_MAX_BYTES to accept it"
         )
-    if not 200 <= raw.status_code < 300:
+    if not 200 <= raw.status_code < 300 and raw.status_code not in answer_statuses:
         raise status_error(response, what=what, guidance=guidance or {}, write=write)
     return response
 

@@ -1,0 +1,1 @@
+"""Bluesky (AT Protocol): post search and notifications; replies with reply refs and facets."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hmac
 from typing import Annotated, Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote_to_bytes, urlsplit
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -33,8 +33,9 @@ from resonanz.config import Settings
 
 PRE_SESSION_CSRF_COOKIE = "rz_csrf"
 CSRF_FIELD = "csrf_token"
-#: Largest form body a page accepts (a password change, a token name: small).
+#: What a page's form may hold (sign-in, settings, a correction: small).
 MAX_FORM_FIELDS = 50
+MAX_FORM_BYTES = 256 * 1024
 
 
 def safe_next(value: str | None, default: str = "/") -> str:
@@ -139,24 +140,35 @@ def optional_principal(request: Request, session: DbSession) -> Principal | None
     return authenticate(request, session)
 
 
-async def read_form(request: Request) -> FormData:
-    """The request's form, or a 400 page when it cannot be read (bad encoding, too many fields)."""
+def _form_is_utf8(body: bytes, content_type: str) -> bool:
+    """Whether every field of the form decodes as UTF-8. Starlette would silently turn broken bytes
+    into replacement characters (or Latin-1), and a password or name in mojibake helps nobody."""
     try:
-        form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
-        for value in form.values():
-            if isinstance(value, str):
-                value.encode("utf-8")  # lone surrogates from a broken decoder would fail later
+        body.decode("utf-8")
+        if content_type.startswith("application/x-www-form-urlencoded"):
+            unquote_to_bytes(body.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+async def read_form(request: Request) -> FormData:
+    """The request's form, or a 4xx page when it cannot be read: too large (413), not UTF-8, broken
+    multipart, too many fields or a file (400)."""
+    unreadable = "The form could not be read (it must be UTF-8 text). Reload the page and try again."
+    body = await request.body()
+    if len(body) > MAX_FORM_BYTES:
+        raise AuthRefused(error_page(request, 413, "Too large", "The form is too large."))
+    if not _form_is_utf8(body, request.headers.get("content-type", "")):
+        raise AuthRefused(error_page(request, 400, "Bad request", unreadable))
+    try:
+        return await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
     except (UnicodeError, ValueError, AssertionError) as exc:
-        raise AuthRefused(
-            error_page(request, 400, "Bad request", "The form could not be read. Reload the page and try again.")
-        ) from exc
-    except Exception as exc:  # multipart errors (starlette raises its own MultiPartException/HTTPException)
+        raise AuthRefused(error_page(request, 400, "Bad request", unreadable)) from exc
+    except Exception as exc:  # starlette raises its own MultiPartException / HTTPException for bad multipart
         if type(exc).__name__ in {"MultiPartException", "HTTPException"}:
-            raise AuthRefused(
-                error_page(request, 400, "Bad request", "The form could not be read. Reload the page and try again.")
-            ) from exc
+            raise AuthRefused(error_page(request, 400, "Bad request", unreadable)) from exc
         raise
-    return form
 
 
 async def csrf_form(request: Request, principal: Annotated[Principal | None, Depends(optional_principal)]) -> FormData:

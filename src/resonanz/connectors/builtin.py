@@ -11,7 +11,8 @@ def register_connectors() -> list[type[Connector]]:
     from resonanz.connectors.bluesky.connector import BlueskyConnector
     from resonanz.connectors.feed.connector import FeedConnector
     from resonanz.connectors.file.connector import FileConnector
+    from resonanz.connectors.hackernews.connector import HackerNewsConnector
     from resonanz.connectors.mastodon.connector import MastodonConnector
     from resonanz.connectors.webhook.connector import WebhookConnector
 
-    return [FeedConnector, FileConnector, WebhookConnector, MastodonConnector, BlueskyConnector]
+    return [FeedConnector, FileConnector, WebhookConnector, MastodonConnector, BlueskyConnector, HackerNewsConnector]

@@ -138,8 +138,8 @@ def _word(query: str, start: int, chunk: str) -> Token:
 def _near(query: str, column: int, op: str, number: str | None) -> Token:
     example = f"{op}/3"
     if number is None or number == "":
-        raise QuerySyntaxError(
-            f"{op}/ needs a number", column=column + len(op) + (1 if number is not None else 0), query=query,
+        raise QuerySyntaxError(  # the caret goes under the "/" (or under NEAR when it has none)
+            f"{op}/ needs a number", column=column + (len(op) if number is not None else 0), query=query,
             hint=f"at most how many words may lie between, e.g. {example}",
         )  # fmt: skip
     num_column = column + len(op) + 1

@@ -1,0 +1,100 @@
+"""``query test`` over stored mentions: count, daily curve and samples, on both paths (answered by
+the index alone, or candidates checked in Python), its limits, and the CLI."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from resonanz.cli.main import app
+from resonanz.config import Settings
+from resonanz.db.database import Database
+from resonanz.listening.history import translate
+from resonanz.listening.query import Doc, compile_query
+from resonanz.listening.service import try_query
+from tests.listening.factories import T0, store_docs
+
+TEXTS = [
+    "Die Deutsche Bahn hat heute Verspätung",
+    "Zug fällt aus, die Bahn schweigt #Bahnchaos",
+    "Straßenbahn pünktlich, danke!",
+    "Bahnstreik angekündigt https://example.com/streik",
+    "Flughafen voll",
+    "DB Kundenservice antwortet nicht @DB",
+]
+
+
+def _store(session: Session) -> list[int]:
+    docs = [Doc(text=t, lang="de" if i % 2 == 0 else "en", sentiment="negative") for i, t in enumerate(TEXTS)]
+    ids = store_docs(session, docs, step=timedelta(hours=13))
+    session.commit()
+    return ids
+
+
+def test_exact_path_counts_in_the_database(session: Session) -> None:
+    ids = _store(session)
+    result = try_query(session, query="bahn* NOT flughafen", samples=2)
+    assert result.exact and result.checked == 0
+    assert result.count == 3  # Bahn, Bahn(chaos), Bahnstreik; "Straßenbahn" is one word starting "strassen"
+    assert sum(c for _, c in result.curve) == result.count
+    assert [d for d, _ in result.curve] == sorted(d for d, _ in result.curve)
+    assert result.curve[0][0] == T0.date().isoformat()
+    assert [s.id for s in result.samples] == [ids[3], ids[1]]  # newest first
+    assert "Bahnstreik" in result.samples[0].text
+
+
+def test_checked_path_verifies_candidates(session: Session) -> None:
+    ids = _store(session)
+    plan = translate(session, compile_query("bahn NEAR/1 verspätung").tree)
+    assert not plan.exact and plan.index_queries
+    result = try_query(session, query="bahn NEAR/2 verspätung")
+    assert not result.exact and result.count == 1 and result.checked >= 1
+    assert [s.id for s in result.samples] == [ids[0]]
+    assert try_query(session, query="bahn NEAR/1 verspätung").count == 0
+    tagged = try_query(session, query="#bahnchaos OR @db OR has:link")
+    assert tagged.count == 3 and not tagged.exact
+
+
+def test_fields_and_time_window(session: Session) -> None:
+    _store(session)
+    assert try_query(session, query="bahn* lang:de").count == 1
+    assert try_query(session, query="bahn* lang:en sentiment:negative").count == 2
+    late = try_query(session, query="bahn*", since=T0 + timedelta(hours=20))
+    assert late.count == 1
+    early = try_query(session, query="bahn*", until=T0 + timedelta(hours=20))
+    assert early.count == 2
+
+
+def test_limits_make_a_truncated_lower_bound(session: Session) -> None:
+    _store(session)
+    result = try_query(session, query="has:hashtag OR has:mention OR bahn", max_candidates=2)
+    assert result.truncated and result.checked == 2 and result.count <= 2
+
+
+def _cli(settings: Settings, *args: str) -> tuple[int, str]:
+    base = ["--database-url", settings.database_url or "", "--data-dir", str(settings.data_dir)]
+    result = CliRunner().invoke(app, [*base, *args], catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def test_cli_check_and_test(settings: Settings, db: Database) -> None:
+    with db.sessions() as session:
+        _store(session)
+    code, out = _cli(settings, "query", "check", "Bahn  OR Zug streik")
+    assert code == 0 and out.strip() == "bahn OR (zug AND streik)"
+    code, out = _cli(settings, "query", "check", "bahn NEAR/ zug")
+    assert code == 5
+    assert "bahn NEAR/ zug\n         ^" in out and "column 10: NEAR/ needs a number" in out
+    code, out = _cli(settings, "query", "check", "NOT bahn", "--json")
+    assert code == 5 and json.loads(out)["column"] == 1
+    code, out = _cli(settings, "query", "test", "bahn*", "--json", "--samples", "1")
+    assert code == 0, out
+    data = json.loads(out)
+    assert data["count"] == 3 and len(data["samples"]) == 1 and data["curve"][0]["count"] >= 1
+    code, out = _cli(settings, "query", "test", "bahn*")
+    assert code == 0 and "3 mentions match bahn*" in out
+    code, out = _cli(settings, "query", "test", "bahn*", "--since", "yesterday")
+    assert code == 5 and "--since" in out

@@ -159,7 +159,7 @@ def test_huge_ids_are_422_not_500(admin: TestClient) -> None:
 
 
 def test_kinds_list_their_config_schema(admin: TestClient) -> None:
-    kinds = {k["kind"]: k for k in admin.get("/api/v1/sources/kinds").json()}
+    kinds = {k["kind"]: k for k in admin.get("/api/v1/source-kinds").json()}
     assert "url" in kinds["feed"]["config_schema"]["properties"] and kinds["webhook"]["pulls"] is False
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -240,6 +241,22 @@ def render_reference(spec: dict[str, Any]) -> str:
     )
 
 
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """The methods the spec lists for ``path`` (a concrete path such as ``/api/v1/me``), for the
+    ``Allow`` header of a 405 answer."""
+    patterns: list[tuple[re.Pattern[str], list[str]]] | None = getattr(app.state, "api_path_patterns", None)
+    if patterns is None:
+        patterns = []
+        for template, ops in spec_of(app).get("paths", {}).items():
+            regex = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
+            patterns.append((re.compile(f"^{regex}$"), sorted(m.upper() for m in ops)))
+        app.state.api_path_patterns = patterns
+    for pattern, methods in patterns:
+        if pattern.match(path):
+            return methods
+    return []
+
+
 def install(app: FastAPI) -> None:
     """Serve the spec and the reference page; keep FastAPI's own whole-app ``/openapi.json`` off."""
 
@@ -259,3 +276,4 @@ def install(app: FastAPI) -> None:
         return spec_of(app)
 
     app.openapi = _openapi  # type: ignore[method-assign]
+    app.state.allowed_methods = lambda path: allowed_methods(app, path)

@@ -224,13 +224,21 @@ async def _on_http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code == 400 and detail == "There was an error parsing the body":
         detail = "the request body could not be read: it must be UTF-8 encoded JSON"
     slug = title.lower().replace(" ", "-")
+    headers = dict(exc.headers) if exc.headers else None
+    allowed = getattr(request.app.state, "allowed_methods", None)
+    if exc.status_code == 405 and callable(allowed):
+        # Starlette names the methods of the first route with this path only; list them all.
+        methods = allowed(request.url.path)
+        if methods:
+            headers = {**(headers or {}), "Allow": ", ".join(methods)}
+            detail = f"{request.method} is not allowed here; use {', '.join(methods)}"
     return problem_response(
         exc.status_code,
         slug=slug,
         title=title,
         detail=detail,
         instance=request.url.path,
-        headers=dict(exc.headers) if exc.headers else None,
+        headers=headers,
     )
 
 

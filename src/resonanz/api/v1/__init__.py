@@ -10,4 +10,5 @@ from resonanz.api.v1 import sources, users
 #: Body and query-string limits are enforced for the whole API by resonanz.api.problems.RequestLimits.
 router = APIRouter()
 router.include_router(sources.router)
+router.include_router(sources.kinds_router)
 router.include_router(users.router)

@@ -32,6 +32,8 @@ from resonanz.sources.models import Source
 from resonanz.sources.schemas import SourceCreate, SourceRead, SourceUpdate
 
 router = APIRouter(prefix="/sources", tags=["sources"])
+#: ``/source-kinds`` rather than ``/sources/kinds``, which would shadow a source id in ``/sources/{id}``.
+kinds_router = APIRouter(tags=["sources"])
 
 MAX_ID = 2**31 - 1
 SourceId = Annotated[int, Path(ge=1, le=MAX_ID, description="the source's id")]
@@ -147,7 +149,7 @@ def create_source(
     principal: Annotated[Principal, require(Permission.sources_manage)],
     data: Annotated[SourceCreate, Body(openapi_examples=_EXAMPLES)],
 ) -> SourceRead:
-    """Create a source; ``config`` is checked by the connector of ``kind`` (see `GET /sources/kinds`)."""
+    """Create a source; ``config`` is checked by the connector of ``kind`` (see `GET /source-kinds`)."""
     _check_config(data.kind, data.config)
     source = actions.do_create_source(session, data=data)
     session.commit()
@@ -164,8 +166,11 @@ class SourceKindRead(BaseModel):
     config_schema: dict[str, Any] = Field(description="JSON schema of the kind's `config`")
 
 
-@router.get(
-    "/kinds", response_model=list[SourceKindRead], summary="Connector kinds", responses=problem_docs(401, 403, 414)
+@kinds_router.get(
+    "/source-kinds",
+    response_model=list[SourceKindRead],
+    summary="Connector kinds",
+    responses=problem_docs(401, 403, 414),
 )
 def list_kinds(principal: Annotated[Principal, require(Permission.sources_read)]) -> list[SourceKindRead]:
     """Every connector kind this server knows, with the JSON schema its ``config`` must match."""

@@ -6,6 +6,9 @@ from typing import Annotated
 
 import typer
 
+from resonanz.accounts.actions import do_create_user
+from resonanz.accounts.permissions import Role
+from resonanz.cli import users
 from resonanz.cli.context import console, database, handle_errors, print_json, session_scope, settings
 from resonanz.db.engine import make_engine
 from resonanz.db.migrate import current_revision, head_revision, upgrade
@@ -36,12 +39,32 @@ def db_status() -> None:
 
 
 @handle_errors
-def init() -> None:
-    """Create the data directory and the database with the newest schema."""
+def init(
+    admin_email: Annotated[
+        str | None, typer.Option("--admin-email", help="create the first admin with this e-mail (password prompted)")
+    ] = None,
+    admin_name: Annotated[str | None, typer.Option("--admin-name", help="the admin's display name")] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="read the admin password from stdin")
+    ] = False,
+) -> None:
+    """Create the data directory and the database with the newest schema (and the first admin)."""
     s = settings()
     db = database()
     console.print(f"database ready: [bold]{db.engine.url.render_as_string(hide_password=True)}[/bold]")
     console.print(f"data directory: {s.data_dir}")
+    if admin_email:
+        password = users.read_password(password_stdin)
+        with session_scope() as session:
+            admin = do_create_user(
+                session,
+                email=admin_email,
+                display_name=admin_name or admin_email.strip(),
+                password=password,
+                role=Role.admin,
+                actor=None,
+            )
+            console.print(f"admin created: [bold]{admin.email}[/bold]")
     console.print("next: [bold]resonanz source add feed NAME --url URL[/bold] or [bold]resonanz demo[/bold]")
 
 

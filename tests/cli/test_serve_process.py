@@ -42,7 +42,7 @@ def test_serve_answers_health_and_stops_cleanly_on_sigint(settings: Settings, db
             except httpx.HTTPError:
                 time.sleep(0.2)
         assert body is not None and body["status"] == "ok", "serve did not answer /healthz in 30 s"
-        page = httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
+        page = httpx.get(f"http://127.0.0.1:{port}/", timeout=5, follow_redirects=True)  # signed out: to /setup
         assert page.status_code == 200 and "Resonanz" in page.text
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=30)

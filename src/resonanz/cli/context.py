@@ -25,6 +25,7 @@ from resonanz.errors import (
     NotFoundError,
     ResonanzError,
 )
+from resonanz.i18n import _
 
 console = Console()
 err_console = Console(stderr=True)
@@ -54,7 +55,7 @@ def settings() -> Settings:
     try:
         return load_settings(**_overrides)
     except ValueError as exc:
-        err_console.print(f"[red]error:[/red] invalid settings: {exc}")
+        err_console.print(f"[red]{_('error')}:[/red] " + _("invalid settings: {error}").format(error=exc))
         raise typer.Exit(6) from exc
 
 
@@ -75,7 +76,7 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
             return fn(*args, **kwargs)
         except ResonanzError as exc:
             code = next((c for t, c in EXIT_CODES.items() if isinstance(exc, t)), 1)
-            err_console.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+            err_console.print(f"[red]{_('error')}:[/red] {exc}", markup=True, highlight=False)
             raise typer.Exit(code) from exc
 
     return wrapper
@@ -118,6 +119,6 @@ def analyse_queued(*, quiet: bool = False) -> int:
     from resonanz.analysis.jobs import ANALYSIS_KIND
     from resonanz.worker.runner import drain
 
-    with console.status("analysing new mentions …") if not quiet else nullcontext():
+    with console.status(_("analysing new mentions …")) if not quiet else nullcontext():
         outcomes = drain(database(), kinds=[ANALYSIS_KIND])
     return sum(int((o.result or {}).get("analysed", 0)) for o in outcomes)

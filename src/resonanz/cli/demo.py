@@ -19,6 +19,7 @@ from resonanz.demo.generate import DEFAULT_ANCHOR, DEFAULT_SEED
 from resonanz.demo.users import DemoUser, demo_password, do_ensure_demo_users
 from resonanz.demo.workspace import DemoSummary, demo_settings, do_reset_demo, load_demo
 from resonanz.errors import InputError
+from resonanz.i18n import _
 from resonanz.worker.runner import drain
 
 BANNER = "[bold yellow]DEMO DATA[/bold yellow] — every post, author and source here is invented (fictional company)."
@@ -65,12 +66,16 @@ def demo(
     try:
         if not as_json:
             console.print(BANNER)
-            console.print(f"demo workspace: [bold]{db.engine.url.render_as_string(hide_password=True)}[/bold]")
+            console.print(
+                _("demo workspace: {url}").format(
+                    url=f"[bold]{db.engine.url.render_as_string(hide_password=True)}[/bold]"
+                )
+            )
         if reset:
             with transaction(db.sessions) as session:
                 removed = do_reset_demo(session)
             if not as_json:
-                console.print(f"reset: removed {removed:,} demo mentions")
+                console.print(_("reset: removed {count:,} demo mentions").format(count=removed))
         if as_json:
             summary = load_demo(db, seed=DEFAULT_SEED, anchor=last_day, scale=scale)
         else:
@@ -82,17 +87,17 @@ def demo(
                 console=err_console,
                 transient=True,
             ) as bar:
-                task = bar.add_task("generating demo data", total=None)
+                task = bar.add_task(_("generating demo data"), total=None)
 
                 def progress(label: str, done: int, steps: int) -> None:
-                    bar.update(task, description=f"loading {label}", completed=done, total=steps)
+                    bar.update(task, description=_("loading {label}").format(label=label), completed=done, total=steps)
 
                 summary = load_demo(db, seed=DEFAULT_SEED, anchor=last_day, scale=scale, progress=progress)
         # Analyse what was loaded (language, sentiment, intent …) the way a worker would.
-        with console.status("analysing the demo mentions …") if not as_json else contextlib.nullcontext():
+        with console.status(_("analysing the demo mentions …")) if not as_json else contextlib.nullcontext():
             analysed = sum(int((o.result or {}).get("analysed", 0)) for o in drain(db, kinds=[ANALYSIS_KIND]))
         if analysed and not as_json:
-            console.print(f"analysed {analysed:,} mentions")
+            console.print(_("analysed {count:,} mentions").format(count=analysed))
         own_database = target.database_url != settings().database_url
         password = demo_password(own_database=own_database)
         with transaction(db.sessions) as session:
@@ -111,7 +116,8 @@ def demo(
                 threads=target.worker_threads,
                 # soft_wrap: the URL must stay on one line, also when stdout is a pipe (80 columns)
                 announce=lambda url: console.print(
-                    f"open {url} and sign in as {sign_in} (DEMO); Ctrl-C stops", soft_wrap=True
+                    _("open {url} and sign in as {sign_in} (DEMO); Ctrl-C stops").format(url=url, sign_in=sign_in),
+                    soft_wrap=True,
                 ),
             )
     finally:
@@ -128,13 +134,13 @@ def _sign_in(users: tuple[DemoUser, ...], password: str) -> dict[str, object]:
 
 def _print_sign_in(users: tuple[DemoUser, ...], password: str, *, own_database: bool) -> None:
     print_table(
-        "DEMO sign-in (demo users; every one has the DEMO password below)",
-        ["role", "e-mail", "language", "time zone"],
+        _("DEMO sign-in (demo users; every one has the DEMO password below)"),
+        [_("role"), _("e-mail"), _("language"), _("time zone")],
         [(u.role.value, u.email, {"de": "Deutsch", "en": "English"}[u.language], u.time_zone) for u in users],
     )
-    console.print(f"DEMO password: [bold]{password}[/bold]", soft_wrap=True)
+    console.print(_("DEMO password: {password}").format(password=f"[bold]{password}[/bold]"), soft_wrap=True)
     if not own_database:
-        console.print("(a new random DEMO password on every run, because the demo shares a configured database)")
+        console.print(_("(a new random DEMO password on every run, because the demo shares a configured database)"))
 
 
 def _print_summary(summary: DemoSummary, *, demo_db: bool) -> None:
@@ -144,17 +150,22 @@ def _print_summary(summary: DemoSummary, *, demo_db: bool) -> None:
         [(s.source, s.kind, s.items, s.new, s.updated, s.duplicate, s.rejected) for s in summary.sources],
     )
     console.print(
-        f"{summary.mentions:,} mentions by {summary.authors:,} authors about [bold]{summary.company}[/bold] "
-        f"and its competitors {' and '.join(summary.competitors)}, {summary.window_start} to {summary.window_end}."
-    )
+        _("{mentions:,} mentions by {authors:,} authors about {company} and its competitors {competitors}, "
+          "{start} to {end}.").format(
+            mentions=summary.mentions, authors=summary.authors, company=f"[bold]{summary.company}[/bold]",
+            competitors=_(" and ").join(summary.competitors), start=summary.window_start, end=summary.window_end,
+        )
+    )  # fmt: skip
     console.print(
-        f"crisis: an IT outage from [bold red]{summary.crisis_start}[/bold red] to "
-        f"[bold red]{summary.crisis_end}[/bold red] ({summary.crisis_hashtag})"
-    )
+        _("crisis: an IT outage from {start} to {end} ({hashtag})").format(
+            start=f"[bold red]{summary.crisis_start}[/bold red]", end=f"[bold red]{summary.crisis_end}[/bold red]",
+            hashtag=summary.crisis_hashtag,
+        )
+    )  # fmt: skip
     if summary.new == 0:
-        console.print("nothing new: the demo workspace was already complete (use --reset to load it afresh)")
+        console.print(_("nothing new: the demo workspace was already complete (use --reset to load it afresh)"))
     prefix = f'resonanz --database-url "{summary.database}" ' if demo_db else "resonanz "
-    console.print("next steps:")
+    console.print(_("next steps:"))
     console.print(f'  {prefix}mentions search "{summary.crisis_hashtag.lstrip("#")}"')
     console.print(f'  {prefix}mentions search "kundenservice erstattung"')
     console.print(f"  {prefix}serve")

@@ -10,6 +10,7 @@ import typer
 
 from resonanz.cli.context import console, database, handle_errors
 from resonanz.db.database import Database
+from resonanz.i18n import _
 
 
 def run_server(db: Database, *, host: str, port: int, threads: int, announce: Callable[[str], None]) -> None:
@@ -45,7 +46,9 @@ def serve(
         host=host,
         port=port,
         threads=threads,
-        announce=lambda url: console.print(f"Resonanz on {url} — {threads} worker thread(s); Ctrl-C stops"),
+        announce=lambda url: console.print(
+            _("Resonanz on {url} — {threads} worker thread(s); Ctrl-C stops").format(url=url, threads=threads)
+        ),
     )
 
 

@@ -13,6 +13,15 @@ def register_connectors() -> list[type[Connector]]:
     from resonanz.connectors.file.connector import FileConnector
     from resonanz.connectors.hackernews.connector import HackerNewsConnector
     from resonanz.connectors.mastodon.connector import MastodonConnector
+    from resonanz.connectors.reddit.connector import RedditConnector
     from resonanz.connectors.webhook.connector import WebhookConnector
 
-    return [FeedConnector, FileConnector, WebhookConnector, MastodonConnector, BlueskyConnector, HackerNewsConnector]
+    return [
+        FeedConnector,
+        FileConnector,
+        WebhookConnector,
+        MastodonConnector,
+        BlueskyConnector,
+        HackerNewsConnector,
+        RedditConnector,
+    ]

@@ -61,8 +61,10 @@ class Response:
         """Requests left in the platform's current rate-limit window, if it says."""
         for name in REMAINING_HEADERS:
             value = self.headers.get(name, "").strip()
-            if value.lstrip("-").isdigit():
-                return int(value)
+            try:
+                return int(float(value))  # Reddit writes "99.0"
+            except ValueError:
+                continue
         return None
 
 

@@ -46,6 +46,9 @@ class CompiledQuery:
     normalized: str
     test: Test
     anchors: frozenset[Anchor] | None  # None: no word is required (e.g. only fields)
+    #: True when containing any anchor word *is* a match (a word, or an OR of words): the
+    #: matcher then needs no exact check
+    anchors_decide: bool = False
 
 
 def compile_query(text: str) -> CompiledQuery:
@@ -56,7 +59,10 @@ def compile_query(text: str) -> CompiledQuery:
 
 def compile_tree(tree: ast.Node, *, text: str | None = None) -> CompiledQuery:
     normalized = ast.to_text(tree)
-    return CompiledQuery(text if text is not None else normalized, tree, normalized, _test(tree), anchors(tree))
+    decide = isinstance(tree, ast.Term) or (
+        isinstance(tree, ast.Or) and all(isinstance(c, ast.Term) for c in tree.children)
+    )
+    return CompiledQuery(text if text is not None else normalized, tree, normalized, _test(tree), anchors(tree), decide)
 
 
 def pattern_regex(pattern: str) -> re.Pattern[str]:
@@ -68,20 +74,55 @@ def pattern_regex(pattern: str) -> re.Pattern[str]:
 # -- tests ---------------------------------------------------------------------------------------
 
 
+def joined_regex(pattern: str) -> re.Pattern[str]:
+    """The regex that finds a word matching a wildcard pattern in :attr:`PreparedDoc.joined`."""
+    body = "[^ ]".join(re.escape(part) for part in pattern.rstrip("*").split("?"))
+    return re.compile(" " + body + ("[^ ]*" if pattern.endswith("*") else "") + " ")
+
+
+def _all(parts: tuple[Test, ...]) -> Test:
+    if len(parts) == 2:
+        first, second = parts
+        return lambda d: first(d) and second(d)
+
+    def test(d: PreparedDoc) -> bool:
+        for part in parts:
+            if not part(d):
+                return False
+        return True
+
+    return test
+
+
+def _any(parts: tuple[Test, ...]) -> Test:
+    if len(parts) == 2:
+        first, second = parts
+        return lambda d: first(d) or second(d)
+
+    def test(d: PreparedDoc) -> bool:
+        for part in parts:
+            if part(d):
+                return True
+        return False
+
+    return test
+
+
 def _test(node: ast.Node) -> Test:
+    # Hot path (every candidate query of every mention): closures over plain values, set
+    # membership and substring tests on the joined words; no generator per call.
     if isinstance(node, ast.Term):
         word = node.word
         return lambda d: word in d.word_set
     if isinstance(node, ast.Phrase):
-        phrase = node.words
-        needed = frozenset(phrase)
-        return lambda d: needed <= d.word_set and bool(d.phrase_starts(phrase))
+        first, needle = node.words[0], " " + " ".join(node.words) + " "
+        return lambda d: first in d.word_set and needle in d.joined
     if isinstance(node, ast.Pattern):
         if node.is_prefix:
-            stem = node.pattern[:-1]
-            return lambda d: d.has_prefix(stem)
-        rx = pattern_regex(node.pattern).fullmatch
-        return lambda d: any(rx(w) for w in d.word_set)
+            stem = " " + node.pattern[:-1]
+            return lambda d: stem in d.joined
+        search = joined_regex(node.pattern).search
+        return lambda d: search(d.joined) is not None
     if isinstance(node, ast.Field):
         return _field_test(node)
     if isinstance(node, ast.Hashtag):
@@ -93,11 +134,9 @@ def _test(node: ast.Node) -> Test:
         inner = _test(node.child)
         return lambda d: not inner(d)
     if isinstance(node, ast.And):
-        parts = tuple(_test(c) for c in node.children)
-        return lambda d: all(p(d) for p in parts)
+        return _all(tuple(_test(c) for c in node.children))
     if isinstance(node, ast.Or):
-        alts = tuple(_test(c) for c in node.children)
-        return lambda d: any(p(d) for p in alts)
+        return _any(tuple(_test(c) for c in node.children))
     return _near_test(node)
 
 
@@ -150,12 +189,13 @@ def spans(node: ast.Node) -> Spans:
 def _near_test(node: ast.Node) -> Test:
     assert isinstance(node, ast.Near), node
     left, right, distance, ordered = spans(node.left), spans(node.right), node.distance, node.ordered
+    # both sides present at all? (set and substring tests) before any positions are listed
+    left_present, right_present = _test(node.left), _test(node.right)
 
     def test(d: PreparedDoc) -> bool:
-        lefts = left(d)
-        if not lefts:
+        if not (left_present(d) and right_present(d)):
             return False
-        rights = right(d)
+        lefts, rights = left(d), right(d)
         for ls, le in lefts:
             for rs, re_ in rights:
                 if rs > le and rs - le - 1 <= distance:

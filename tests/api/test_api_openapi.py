@@ -41,6 +41,8 @@ def test_spec_lists_only_the_api_with_security_and_problems(client: TestClient) 
             for code in ("401", "403"):
                 assert "application/problem+json" in op["responses"][code]["content"], (method, path, code)
             assert "HTTPValidationError" not in str(op["responses"])
+    assert paths["/api/v1/sources"]["post"]["x-permission"] == "sources.manage"
+    assert all("x-permission" in op for ops in paths.values() for op in ops.values())
     # the whole-app FastAPI spec and Swagger UI are off
     assert client.get("/openapi.json").status_code == 404 and client.get("/docs").status_code == 404
 

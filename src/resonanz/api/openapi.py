@@ -14,13 +14,17 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.routing import APIRoute, iter_route_contexts
 
 from resonanz import __version__
+from resonanz.api.deps import PermissionCheck
 from resonanz.api.problems import FieldError, Problem
 
 PREFIX = "/api/v1"
@@ -62,6 +66,11 @@ def build_spec(app: FastAPI) -> dict[str, Any]:
     )
     # Pages, webhooks and the health check are routes of the same app but not part of the API.
     spec["paths"] = {path: ops for path, ops in spec.get("paths", {}).items() if path.startswith(PREFIX + "/")}
+    for (method, path), permission in _permissions(app).items():
+        op = spec["paths"].get(path, {}).get(method)
+        if op is not None:
+            op["x-permission"] = permission
+            op["description"] = (op.get("description", "") + f"\n\nNeeds the permission `{permission}`.").strip()
     components = spec.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
     ref = "#/components/schemas/{model}"
@@ -84,6 +93,26 @@ def build_spec(app: FastAPI) -> dict[str, Any]:
     }
     spec["security"] = [{"bearer": []}, {"cookie": []}]
     return spec
+
+
+def _calls(dependant: Dependant) -> Iterator[object]:
+    for sub in dependant.dependencies:
+        yield sub.call
+        yield from _calls(sub)
+
+
+def _permissions(app: FastAPI) -> dict[tuple[str, str], str]:
+    """(method, path) -> the permission its ``require(...)`` asks for, read from the dependency tree,
+    so the reference says what each operation needs without a second place to keep it."""
+    found: dict[tuple[str, str], str] = {}
+    for ctx in iter_route_contexts(app.routes):
+        if not isinstance(ctx.original_route, APIRoute):
+            continue
+        checks = [c for c in _calls(ctx.dependant) if isinstance(c, PermissionCheck)]
+        for method in ctx.methods or ():
+            if checks:
+                found[(method.lower(), str(ctx.path))] = checks[0].permission.value
+    return found
 
 
 def spec_of(app: FastAPI) -> dict[str, Any]:
@@ -113,7 +142,7 @@ nav ul{columns:2;padding-left:1.2rem}a{color:#0b5cad}a:focus,a:hover{outline:2px
 
 
 def _e(value: Any) -> str:
-    return html.escape(str(value), quote=True)
+    return html.escape(str(value).replace("``", "`"), quote=True)
 
 
 def _type_of(schema: dict[str, Any]) -> str:
@@ -176,7 +205,7 @@ def _operation(path: str, method: str, op: dict[str, Any]) -> str:
         )
         out.append(f"<tr><td>{_e(code)}</td><td>{_e(resp.get('description', ''))}</td><td>{shapes}</td></tr>")
     out.append("</table>")
-    curl = "curl -H 'Authorization: Bearer $RESONANZ_TOKEN' "
+    curl = 'curl -H "Authorization: Bearer $RESONANZ_TOKEN" '
     if method != "get":
         curl += f"-X {method.upper()} "
         if body:

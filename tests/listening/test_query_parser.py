@@ -149,3 +149,23 @@ def test_compiled_query_is_rebuilt_from_its_text() -> None:
     again = compile_query(first.text)
     assert again.tree == first.tree and again.normalized == first.normalized
     assert compile_query(first.normalized).tree == first.tree
+
+
+def test_documented_errors_are_the_real_ones() -> None:
+    """docs/query-language.md's error table: each query fails at the column and with the text shown."""
+    import re
+    from pathlib import Path
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "query-language.md"
+    rows = [
+        re.match(r"\| `(.*?)`(?: \(empty\))? \| column (\d+): (.*?) \|$", line)
+        for line in doc.read_text(encoding="utf-8").splitlines()
+    ]
+    checked = 0
+    for row in filter(None, rows):
+        query, column, message = row.group(1), int(row.group(2)), row.group(3).split(" (")[0]
+        with pytest.raises(QuerySyntaxError) as caught:
+            parse(query)
+        assert caught.value.column == column and str(caught.value).startswith(f"column {column}: {message}"), query
+        checked += 1
+    assert checked >= 10

@@ -138,6 +138,7 @@ def test_pages_follow_the_cursor_and_link_header(admin: TestClient) -> None:
         ("offset=20", ["query", "offset"]),
         ("cursor=garbage!!", ["query", "cursor"]),
         ("cursor=eyJ2IjoxLCJpZCI6IngifQ", ["query", "cursor"]),  # {"v":1,"id":"x"}
+        ("cursor=eyJ2IjoxLCJpZCI6MTAwMDAwMDAwMDAwMDAwMDAwMDAwMDB9", ["query", "cursor"]),  # id 10^24
     ],
 )
 def test_bad_paging_is_a_422_with_the_parameter(admin: TestClient, query: str, loc: list[str]) -> None:

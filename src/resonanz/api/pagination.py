@@ -25,6 +25,9 @@ DEFAULT_LIMIT = 25
 MAX_LIMIT = 100
 MAX_CURSOR_CHARS = 512
 _REFUSED = ("page", "offset", "per_page", "page_size")
+#: Largest number a cursor of ours may carry (ids are 32-bit on PostgreSQL; a forged huge number must
+#: be a 422, not an overflow in the database driver).
+MAX_POSITION = 2**31 - 1
 
 
 class PageBase(BaseModel):
@@ -78,7 +81,7 @@ def decode_cursor(cursor: str, *, keys: dict[str, type]) -> dict[str, Any]:
         out = {}
         for key, typ in keys.items():
             value = data[key]
-            if type(value) is not typ:
+            if type(value) is not typ or (typ is int and not 0 <= value <= MAX_POSITION):
                 raise ValueError(f"bad {key}")
             out[key] = value
         return out

@@ -81,7 +81,7 @@ def decode_cursor(cursor: str, *, keys: dict[str, type]) -> dict[str, Any]:
         out = {}
         for key, typ in keys.items():
             value = data[key]
-            if type(value) is not typ or (typ is int and not 0 <= value <= MAX_POSITION):
+            if type(value) is not typ or (isinstance(value, int) and not 0 <= value <= MAX_POSITION):
                 raise ValueError(f"bad {key}")
             out[key] = value
         return out

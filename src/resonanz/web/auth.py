@@ -49,6 +49,16 @@ RATE_LIMITED = N_("Too many failed attempts. Wait %(minutes)s minutes and try ag
 DEACTIVATED = N_("This account is deactivated. Ask an administrator.")
 SETUP_TOKEN_WRONG = N_("The setup token is wrong, expired or already used. Restart the server for a new one.")
 PASSWORDS_DIFFER = N_("The two new passwords differ.")
+#: Reasons the accounts actions give (English, from business code) that these pages show translated.
+DOMAIN_MESSAGES = (
+    N_("the password must be at least 10 characters long"),
+    N_("the password must be at most 1000 characters long"),
+    N_("the current password is wrong"),
+    N_("the new password must differ from the current one"),
+    N_("give the token a name of 1 to 100 characters"),
+    N_("the expiry date must be in the future"),
+    N_("the expiry date must look like 2027-12-31"),
+)
 
 
 def field(form: FormData, name: str, *, max_len: int = 1000) -> str:

@@ -30,6 +30,7 @@ from resonanz.accounts.service import count_users
 from resonanz.accounts.tokens import new_secret
 from resonanz.api.deps import SESSION_COOKIE, AuthRefused, DbSession, PermissionCheck, authenticate
 from resonanz.config import Settings
+from resonanz.i18n import N_
 
 PRE_SESSION_CSRF_COOKIE = "rz_csrf"
 CSRF_FIELD = "csrf_token"
@@ -125,8 +126,8 @@ class PagePermissionCheck(PermissionCheck):
         return error_page(
             request,
             403,
-            "Not allowed",
-            "Your role does not allow this page. Ask an administrator if you need it.",
+            N_("Not allowed"),
+            N_("Your role does not allow this page. Ask an administrator if you need it."),
         )
 
 
@@ -155,19 +156,19 @@ def _form_is_utf8(body: bytes, content_type: str) -> bool:
 async def read_form(request: Request) -> FormData:
     """The request's form, or a 4xx page when it cannot be read: too large (413), not UTF-8, broken
     multipart, too many fields or a file (400)."""
-    unreadable = "The form could not be read (it must be UTF-8 text). Reload the page and try again."
+    unreadable = N_("The form could not be read (it must be UTF-8 text). Reload the page and try again.")
     body = await request.body()
     if len(body) > MAX_FORM_BYTES:
-        raise AuthRefused(error_page(request, 413, "Too large", "The form is too large."))
+        raise AuthRefused(error_page(request, 413, N_("Too large"), N_("The form is too large.")))
     if not _form_is_utf8(body, request.headers.get("content-type", "")):
-        raise AuthRefused(error_page(request, 400, "Bad request", unreadable))
+        raise AuthRefused(error_page(request, 400, N_("Bad request"), unreadable))
     try:
         return await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
     except (UnicodeError, ValueError, AssertionError) as exc:
-        raise AuthRefused(error_page(request, 400, "Bad request", unreadable)) from exc
+        raise AuthRefused(error_page(request, 400, N_("Bad request"), unreadable)) from exc
     except Exception as exc:  # starlette raises its own MultiPartException / HTTPException for bad multipart
         if type(exc).__name__ in {"MultiPartException", "HTTPException"}:
-            raise AuthRefused(error_page(request, 400, "Bad request", unreadable)) from exc
+            raise AuthRefused(error_page(request, 400, N_("Bad request"), unreadable)) from exc
         raise
 
 
@@ -186,9 +187,11 @@ async def csrf_form(request: Request, principal: Annotated[Principal | None, Dep
             error_page(
                 request,
                 403,
-                "Form expired",
-                "This form was not sent from a current page of this site (the security token is missing "
-                "or out of date). Reload the page and send it again.",
+                N_("Form expired"),
+                N_(
+                    "This form was not sent from a current page of this site (the security token is missing "
+                    "or out of date). Reload the page and send it again."
+                ),
             )
         )
     return form

@@ -28,12 +28,17 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 from sqlalchemy import text
 
+from resonanz.accounts.actions import do_create_user
+from resonanz.accounts.permissions import Role
 from resonanz.analysis.jobs import ANALYSIS_KIND
 from resonanz.config import Settings
 from resonanz.db.database import open_database
+from resonanz.db.engine import transaction
+from resonanz.demo.users import DEMO_PASSWORD, DEMO_USERS, do_ensure_demo_users
 from resonanz.demo.workspace import load_demo
 from resonanz.worker.runner import drain
 from tests.browser.browser_xss_corpus import XSS_SOURCE, write_xss_file
+from tests.support import accounts_factory  # noqa: F401  (cheap argon2 parameters for the people below)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -75,6 +80,24 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class Person:
+    email: str
+    display_name: str
+    password: str = DEMO_PASSWORD
+
+
+#: Who signs in: the demo's own users (what a new user of ``resonanz demo`` meets) plus people
+#: whose state a test changes (language, sessions), so no test disturbs another.
+PEOPLE: dict[str, Person] = {
+    **{u.role.value: Person(u.email, u.display_name) for u in DEMO_USERS},
+    "viewer": Person("viewer@example.test", "Vera Viewer"),
+    "switcher": Person("switcher@example.test", "Sami Switcher"),
+    "leaver": Person("leaver@example.test", "Lea Leaver"),
+}
+_EXTRA_ROLES = {"viewer": Role.viewer, "switcher": Role.analyst, "leaver": Role.agent}
+
+
 @dataclass
 class Workspace:
     """What the browser tests run against."""
@@ -82,6 +105,9 @@ class Workspace:
     url: str
     database_url: str
     xss_mention_ids: list[int] = field(default_factory=list)
+    #: a demo reply and the mention it answers (the thread view)
+    reply_id: int = 0
+    parent_id: int = 0
 
 
 def _database_url(tmp: Path) -> Iterator[str]:
@@ -104,8 +130,9 @@ def _database_url(tmp: Path) -> Iterator[str]:
         admin.dispose()
 
 
-def _build(settings: Settings, tmp: Path) -> list[int]:
-    """Demo data + the XSS corpus, analysed; returns the ids of the XSS mentions."""
+def _build(settings: Settings, tmp: Path) -> tuple[list[int], int, int]:
+    """Demo data + the XSS corpus, analysed, and the people; returns the ids of the XSS mentions
+    and of a demo reply and its parent."""
     from resonanz.mentions.models import Mention
     from resonanz.sources.imports import import_file
     from resonanz.sources.models import Source
@@ -116,13 +143,34 @@ def _build(settings: Settings, tmp: Path) -> list[int]:
         run = import_file(db, path=write_xss_file(tmp / "xss.jsonl"), source_name=XSS_SOURCE)
         assert run.new > 0, "the XSS corpus must land, or the XSS test proves nothing"
         drain(db, kinds=[ANALYSIS_KIND])
+        with transaction(db.sessions) as session:
+            do_ensure_demo_users(session, password=DEMO_PASSWORD)
+            for key, role in _EXTRA_ROLES.items():
+                person = PEOPLE[key]
+                do_create_user(
+                    session,
+                    email=person.email,
+                    display_name=person.display_name,
+                    password=person.password,
+                    role=role,
+                    language="en",
+                    actor=None,
+                )
         with db.sessions() as session:
             from sqlalchemy import select
 
             ids = session.scalars(
                 select(Mention.id).join(Source, Source.id == Mention.source_id).where(Source.name == XSS_SOURCE)
             )
-            return sorted(ids)
+            reply = session.scalars(
+                select(Mention)
+                .join(Source, Source.id == Mention.source_id)
+                .where(Source.name != XSS_SOURCE, Mention.parent_id.is_not(None))
+                .order_by(Mention.id)
+                .limit(1)
+            ).one()
+            assert reply.parent_id is not None
+            return sorted(ids), reply.id, reply.parent_id
     finally:
         db.dispose()
 
@@ -146,7 +194,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
     tmp = tmp_path_factory.mktemp("browser")
     for database_url in _database_url(tmp):
         settings = Settings(data_dir=tmp, database_url=database_url, worker_threads=0)
-        xss_ids = _build(settings, tmp)
+        xss_ids, reply_id, parent_id = _build(settings, tmp)
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         env = {**os.environ, "RESONANZ_DATABASE_URL": database_url, "RESONANZ_DATA_DIR": str(tmp)}
@@ -160,7 +208,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
         )
         try:
             _wait_until_up(url, proc)
-            yield Workspace(url=url, database_url=database_url, xss_mention_ids=xss_ids)
+            yield Workspace(url, database_url, xss_ids, reply_id=reply_id, parent_id=parent_id)
         finally:
             proc.terminate()
             try:
@@ -207,14 +255,61 @@ def page(new_context: Callable[..., BrowserContext]) -> Page:
     return new_context().new_page()
 
 
+def sign_in(page: Page, person: Person, *, password: str | None = None) -> None:
+    """Sign in through the form (field names are the form's contract: email, password)."""
+    if "/login" not in page.url:
+        page.goto("/login")
+    page.locator("input[name=email]").fill(person.email)
+    page.locator("input[name=password]").fill(password or person.password)
+    page.locator("input[name=password]").press("Enter")
+    if password is None:
+        page.wait_for_url(lambda url: "/login" not in url)
+
+
+@pytest.fixture(scope="session")
+def _signed_in_states() -> dict[str, object]:
+    return {}
+
+
+@pytest.fixture
+def signed_in(new_context: Callable[..., BrowserContext], _signed_in_states: dict[str, object]) -> Callable[..., Page]:
+    """``signed_in("admin", viewport=…)`` -> a page of a context signed in as that person. The
+    sign-in goes through the form once per person and session; later contexts reuse its cookies."""
+
+    def make(who: str, **options: object) -> Page:
+        if who not in _signed_in_states:
+            page = new_context().new_page()
+            sign_in(page, PEOPLE[who])
+            _signed_in_states[who] = page.context.storage_state()
+        return new_context(storage_state=_signed_in_states[who], **options).new_page()
+
+    return make
+
+
+#: Commits are size-limited: a screenshot must stay below this. Wide pages are shot at SHOT_WIDE.
+MAX_SCREENSHOT_BYTES = 150_000
+SHOT_WIDE = {"width": 1200, "height": 750}
+
+
 @pytest.fixture
 def screenshot(request: pytest.FixtureRequest) -> Callable[[Page, str], None]:
-    """``screenshot(page, name)`` writes docs/screenshots/<name>.png when run with --screenshots."""
+    """``screenshot(page, name)`` writes docs/screenshots/<name>.png when run with --screenshots.
+    Desktop pages are shot at 1200x750 (then the viewport is restored) to keep the PNG small."""
 
     def take(page: Page, name: str) -> None:
         if not request.config.getoption("--screenshots", default=False):
             return
         SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOT_DIR / f"{name}.png"), full_page=False)
+        path = SCREENSHOT_DIR / f"{name}.png"
+        viewport = page.viewport_size
+        wide = viewport is not None and viewport["width"] > SHOT_WIDE["width"]
+        if wide:
+            page.set_viewport_size(SHOT_WIDE)
+        try:
+            page.screenshot(path=str(path), full_page=False, animations="disabled", caret="hide")
+        finally:
+            if wide and viewport is not None:
+                page.set_viewport_size(viewport)
+        assert path.stat().st_size < MAX_SCREENSHOT_BYTES, f"{path} is {path.stat().st_size:,} bytes"
 
     return take

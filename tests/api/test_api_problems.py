@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Annotated
 
 import pytest
-from fastapi import FastAPI, Query
+from fastapi import FastAPI, Query, Request
+from fastapi.responses import HTMLResponse
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, Field
 
@@ -167,3 +168,25 @@ def test_query_string_that_is_not_utf8_is_a_400(settings: Settings, db: Database
         response = client.get("/api/v1/mentions?q=%ff%fe")
     assert response.status_code == 400
     assert response.json()["detail"] == "the query string is not valid UTF-8"
+
+
+def test_pages_can_render_their_own_error_pages() -> None:
+    app = _toy_app()
+
+    @app.get("/page/{n}")
+    def page(n: int) -> dict[str, int]:
+        raise errors.NotFoundError(f"no mention with id {n}")
+
+    def render(request: Request, status: int, title: str, detail: str) -> HTMLResponse:
+        return HTMLResponse(f"<h1>{title}</h1><p>{detail}</p>", status_code=status)
+
+    app.state.page_error_renderer = render
+    client = TestClient(app)
+    missing = client.get("/page/7")
+    assert missing.status_code == 404 and "<p>no mention with id 7</p>" in missing.text
+    invalid = client.get("/page/seven")
+    assert invalid.status_code == 422 and "<h1>Invalid request</h1>" in invalid.text
+    unknown = client.get("/no-such-page")
+    assert unknown.status_code == 404 and unknown.headers["content-type"].startswith("text/html")
+    api = client.get("/api/raise/not-found")  # the API keeps its problem documents
+    assert api.headers["content-type"] == "application/problem+json"

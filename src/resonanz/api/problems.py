@@ -182,10 +182,25 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith(API_PREFIX)
 
 
+#: ``app.state.page_error_renderer``: the web layer may set a callable ``(request, status, title, detail)
+#: -> Response`` that answers errors on pages (outside ``/api/``) as HTML; without one, pages get the
+#: same problem documents as the API (domain and validation errors) or Starlette's defaults.
+PageErrorRenderer = Callable[[Request, int, str, str], Response]
+
+
+def _page_renderer(request: Request) -> PageErrorRenderer | None:
+    if _is_api(request):
+        return None
+    renderer: PageErrorRenderer | None = getattr(request.app.state, "page_error_renderer", None)
+    return renderer
+
+
 async def _on_domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, errors.ResonanzError)
     status, slug, title = domain_problem(exc)
     status = int(getattr(exc, "status_code", status))
+    if (page := _page_renderer(request)) is not None:
+        return page(request, status, title, exc.reason if isinstance(exc, errors.InputError) else str(exc))
     field_errors = None
     detail = str(exc)
     if isinstance(exc, errors.InputError):
@@ -210,13 +225,23 @@ async def _on_domain_error(request: Request, exc: Exception) -> Response:
 
 async def _on_validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    return validation_problem(request, validation_errors(exc.errors()))
+    field_errors = validation_errors(exc.errors())
+    if (page := _page_renderer(request)) is not None:
+        detail = "; ".join(f"{e.loc[-1] if e.loc else 'input'}: {e.msg}" for e in field_errors[:5])
+        return page(request, 422, "Invalid request", detail)
+    return validation_problem(request, field_errors)
 
 
 async def _on_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if not _is_api(request):
-        return await http_exception_handler(request, exc)
+        page = _page_renderer(request)
+        if page is None or exc.status_code < 400:
+            return await http_exception_handler(request, exc)
+        title = _HTTP_TITLES.get(exc.status_code, "Error")
+        response = page(request, exc.status_code, title, exc.detail if isinstance(exc.detail, str) else title)
+        response.headers.update(dict(exc.headers or {}))
+        return response
     if exc.status_code == 304 or exc.status_code < 400:
         return Response(status_code=exc.status_code, headers=exc.headers)
     title = _HTTP_TITLES.get(exc.status_code, "Error")

@@ -146,3 +146,27 @@ def test_signed_out_is_401_everywhere(app: FastAPI) -> None:
             response = client.request(method, path, json={"name": "x"} if method == "POST" else None)
             assert response.status_code == 401, path
             assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+def test_teams_skills_and_languages(app: FastAPI, db: Database, admin: TestClient) -> None:
+    uid = admin.post("/api/v1/users", json=NEW_USER).json()["id"]
+    team = admin.post("/api/v1/teams", json={"name": "Social Care", "kind": "department"})
+    assert team.status_code == 201 and team.json()["member_ids"] == []
+    tid = team.json()["id"]
+    assert admin.post("/api/v1/teams", json={"name": "Social Care"}).status_code == 409
+    assert admin.put(f"/api/v1/teams/{tid}/members/{uid}").status_code == 204
+    assert admin.get(f"/api/v1/teams/{tid}").json()["member_ids"] == [uid]
+    changed = admin.patch(f"/api/v1/users/{uid}", json={"skills": ["Billing", "returns"], "languages": ["de", "EN"]})
+    assert changed.status_code == 200, changed.text
+    detail = changed.json()
+    assert detail["teams"] == [{"id": tid, "name": "Social Care", "kind": "department"}]
+    assert (detail["skills"], detail["languages"]) == (["billing", "returns"], ["de", "en"])
+    bad = admin.patch(f"/api/v1/users/{uid}", json={"languages": ["deutsch"]})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["loc"] == ["body", "languages"]
+    assert admin.delete(f"/api/v1/teams/{tid}/members/{uid}").status_code == 204
+    assert admin.get(f"/api/v1/users/{uid}").json()["teams"] == []
+    assert admin.put(f"/api/v1/teams/{tid}/members/999999").status_code == 404
+    with api_client(app, db, Role.agent) as agent:
+        assert [t["name"] for t in agent.get("/api/v1/teams").json()] == ["Social Care"]
+        assert agent.post("/api/v1/teams", json={"name": "Mine"}).status_code == 403
+        assert agent.put(f"/api/v1/teams/{tid}/members/{uid}").status_code == 403

@@ -13,8 +13,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import AwareDatetime, BaseModel, Field, field_validator
+from sqlalchemy.orm import Session
 
-from resonanz.accounts import actions
+from resonanz.accounts import actions, teams
 from resonanz.accounts import service as accounts_service
 from resonanz.accounts.models import User
 from resonanz.accounts.permissions import Permission, Role
@@ -36,6 +37,20 @@ class UserPage(PageBase):
     items: list[UserRead]
 
 
+class TeamRef(BaseModel):
+    id: int
+    name: str
+    kind: str
+
+
+class UserDetailRead(UserRead):
+    """A user with what routing will choose by: teams, skills and the languages they answer in."""
+
+    teams: list[TeamRef]
+    skills: list[str]
+    languages: list[str] = Field(description="ISO 639-1 codes of the languages the user answers customers in")
+
+
 class UserAdminUpdate(BaseModel):
     """What an admin may change on anyone; omitted fields keep their value."""
 
@@ -44,6 +59,10 @@ class UserAdminUpdate(BaseModel):
     time_zone: str | None = Field(default=None, max_length=64)
     role: Role | None = None
     active: bool | None = Field(default=None, description="false switches the account off and revokes its tokens")
+    skills: list[Annotated[str, Field(max_length=60)]] | None = Field(default=None, max_length=50)
+    languages: list[Annotated[str, Field(max_length=8)]] | None = Field(
+        default=None, max_length=20, description="replaces the languages the user answers customers in"
+    )
 
     @field_validator("time_zone")
     @classmethod
@@ -80,14 +99,23 @@ def _ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def _user(session: DbSession, id: int) -> tuple[User, UserRead, str]:
+def user_detail(session: Session, user: User) -> UserDetailRead:
+    return UserDetailRead(
+        **UserRead.model_validate(user).model_dump(),
+        teams=[TeamRef(id=t.id, name=t.name, kind=t.kind) for t in teams.teams_of(session, user_id=user.id)],
+        skills=teams.skills_of(session, user_id=user.id),
+        languages=teams.languages_of(session, user_id=user.id),
+    )
+
+
+def _user(session: Session, id: int) -> tuple[User, UserDetailRead, str]:
     user = accounts_service.get_user(session, id=id)
-    read = UserRead.model_validate(user)
+    read = user_detail(session, user)
     return user, read, etag_for("user", user.id, read)
 
 
-def _answer(response: Response, user: User) -> UserRead:
-    read = UserRead.model_validate(user)
+def _answer(session: Session, response: Response, user: User) -> UserDetailRead:
+    read = user_detail(session, user)
     response.headers["ETag"] = etag_for("user", user.id, read)
     return read
 
@@ -121,7 +149,7 @@ def list_users(
 
 @router.post(
     "/users",
-    response_model=UserRead,
+    response_model=UserDetailRead,
     status_code=status.HTTP_201_CREATED,
     summary="Create a user",
     responses=problem_docs(400, 401, 403, 409, 413, 414, 422),
@@ -132,7 +160,7 @@ def create_user(
     response: Response,
     session: DbSession,
     principal: Annotated[Principal, require(Permission.users_manage)],
-) -> UserRead:
+) -> UserDetailRead:
     """Create an account with a first password (at least 10 characters); the person changes it later."""
     try:
         user = actions.do_create_user(
@@ -150,24 +178,24 @@ def create_user(
         raise body_error(exc) from None
     session.commit()
     response.headers["Location"] = f"/api/v1/users/{user.id}"
-    return _answer(response, user)
+    return _answer(session, response, user)
 
 
-@router.get("/users/{user_id}", response_model=UserRead, summary="Get a user", responses=_READ_DOCS)
+@router.get("/users/{user_id}", response_model=UserDetailRead, summary="Get a user", responses=_READ_DOCS)
 def get_user(
     user_id: UserId,
     request: Request,
     response: Response,
     session: DbSession,
     principal: Annotated[Principal, require(Permission.users_read)],
-) -> UserRead | Response:
+) -> UserDetailRead | Response:
     _u, read, etag = _user(session, user_id)
     return not_modified(request, response, etag) or read
 
 
 @router.patch(
     "/users/{user_id}",
-    response_model=UserRead,
+    response_model=UserDetailRead,
     summary="Change a user",
     responses=problem_docs(400, 401, 403, 404, 409, 412, 413, 414, 422),
 )
@@ -178,9 +206,9 @@ def update_user(
     response: Response,
     session: DbSession,
     principal: Annotated[Principal, require(Permission.users_manage)],
-) -> UserRead:
-    """Change profile fields, role or active. Send ``If-Match`` to be refused (412) on a stale copy.
-    The last active admin can be neither demoted nor deactivated (409)."""
+) -> UserDetailRead:
+    """Change profile fields, role, active, skills or answering languages. Send ``If-Match`` to be
+    refused (412) on a stale copy. The last active admin can be neither demoted nor deactivated (409)."""
     user, _read, etag = _user(session, user_id)
     check_if_match(request, etag)
     ip = _ip(request)
@@ -194,24 +222,31 @@ def update_user(
         actions.do_deactivate_user(session, user=user, actor=principal, ip=ip)
     elif data.active is True:
         actions.do_reactivate_user(session, user=user, actor=principal, ip=ip)
+    try:
+        if data.skills is not None:
+            teams.do_set_skills(session, user=user, skills=data.skills, actor=principal)
+        if data.languages is not None:
+            teams.do_set_languages(session, user=user, languages=data.languages, actor=principal)
+    except InputError as exc:
+        raise body_error(exc) from None
     session.commit()
-    return _answer(response, user)
+    return _answer(session, response, user)
 
 
-@router.get("/me", response_model=UserRead, summary="Your profile", responses=_READ_DOCS)
+@router.get("/me", response_model=UserDetailRead, summary="Your profile", responses=_READ_DOCS)
 def get_me(
     request: Request,
     response: Response,
     session: DbSession,
     principal: Annotated[Principal, require(Permission.profile_edit)],
-) -> UserRead | Response:
+) -> UserDetailRead | Response:
     _u, read, etag = _user(session, principal.user_id)
     return not_modified(request, response, etag) or read
 
 
 @router.patch(
     "/me",
-    response_model=UserRead,
+    response_model=UserDetailRead,
     summary="Change your profile",
     responses=problem_docs(400, 401, 403, 412, 413, 414, 422),
 )
@@ -221,13 +256,13 @@ def update_me(
     response: Response,
     session: DbSession,
     principal: Annotated[Principal, require(Permission.profile_edit)],
-) -> UserRead:
+) -> UserDetailRead:
     """Display name, language (``de``/``en``, null for the browser's) and time zone (IANA name)."""
     user, _read, etag = _user(session, principal.user_id)
     check_if_match(request, etag)
     actions.do_update_user(session, user=user, data=data, actor=principal, ip=_ip(request))
     session.commit()
-    return _answer(response, user)
+    return _answer(session, response, user)
 
 
 @router.get(

@@ -223,3 +223,16 @@ def test_success_clears_the_failure_count(session: Session) -> None:
     session.commit()
     with pytest.raises(AuthenticationError):  # a fresh budget, not a 429
         do_sign_in(session, email=user.email, password="bad", ip="6.6.6.6", user_agent=None)
+
+
+def test_one_address_trying_many_emails_is_limited_too(session: Session) -> None:
+    """Password spraying: one failure each for many e-mails from one address still hits a limit."""
+    from resonanz.accounts.actions import MAX_FAILURES_PER_IP
+
+    for n in range(MAX_FAILURES_PER_IP):
+        with pytest.raises(AuthenticationError):
+            do_sign_in(session, email=f"guess{n}@example.com", password="x", ip="6.6.6.7", user_agent=None)
+    with pytest.raises(RateLimitedError):
+        do_sign_in(session, email="another@example.com", password="x", ip="6.6.6.7", user_agent=None)
+    with pytest.raises(AuthenticationError):  # other addresses are unaffected
+        do_sign_in(session, email="another@example.com", password="x", ip="6.6.6.8", user_agent=None)

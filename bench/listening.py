@@ -94,7 +94,7 @@ def make_queries(texts: list[str], count: int, *, seed: int = 3) -> list[str]:
             text = f"{rng.choice(brands)} {rng.choice(PROBLEMS)} sentiment:negative"
         else:
             stem = word()
-            text = f"{stem[:2]}?{stem[3:]} OR {word()} ONEAR/3 {word()}"
+            text = f"{stem[:4]}?{stem[5:]} OR {word()} ONEAR/3 {word()}"  # a spelling variant: organi?ation
         try:
             compile_query(text)
         except QuerySyntaxError:  # a generated word may be unusable (too short): draw again

@@ -12,13 +12,13 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, literal_column, select, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from resonanz.errors import InputError
@@ -68,6 +68,10 @@ def _day(session: Session) -> ColumnElement[str]:
     return func.substr(Mention.published_at, 1, 10)
 
 
+def _is_timeout(exc: OperationalError) -> bool:
+    return "interrupted" in str(exc) or "statement timeout" in str(exc)
+
+
 @contextmanager
 def time_limit(session: Session, seconds: float) -> Iterator[None]:
     """Abort a statement of this session that runs past ``seconds`` with an InputError."""
@@ -77,11 +81,14 @@ def time_limit(session: Session, seconds: float) -> Iterator[None]:
         try:
             yield
         except OperationalError as exc:
-            if "statement timeout" not in str(exc):
+            if not _is_timeout(exc):
                 raise
             raise InputError(f"the query took longer than {seconds:g} s; narrow it", location="query") from exc
         finally:
-            conn.execute(text("SET LOCAL statement_timeout = 0"))
+            if conn.in_transaction() and not conn.invalidated:
+                # after a timeout the transaction is aborted and this fails: the caller rolls back
+                with suppress(DBAPIError):
+                    conn.execute(text("SET LOCAL statement_timeout = 0"))
         return
     raw = conn.connection.dbapi_connection
     deadline = time.monotonic() + seconds
@@ -89,7 +96,7 @@ def time_limit(session: Session, seconds: float) -> Iterator[None]:
     try:
         yield
     except OperationalError as exc:
-        if "interrupted" not in str(exc):
+        if not _is_timeout(exc):
             raise
         raise InputError(f"the query took longer than {seconds:g} s; narrow it", location="query") from exc
     finally:
@@ -159,19 +166,25 @@ def _checked(
 ) -> None:
     test = compiled.test
     days: Counter[str] = Counter()
-    for row in candidate_rows(session, plan, extra=window):
-        out.checked += 1
-        if out.checked > max_candidates or (out.checked % 1000 == 0 and time.perf_counter() > deadline):
-            out.checked -= 1
-            out.truncated = True
-            break
-        mid, published, *cols = row
-        doc = to_doc(cols)
-        if not test(PreparedDoc(doc)):
-            continue
-        days[published.strftime("%Y-%m-%d")] += 1
-        if len(out.samples) < samples:
-            out.samples.append(Sample(mid, published, doc.platform or "", _snippet(doc.title, doc.text)))
+    try:
+        for row in candidate_rows(session, plan, extra=window):
+            out.checked += 1
+            if out.checked > max_candidates or (out.checked % 500 == 0 and time.perf_counter() > deadline):
+                out.checked -= 1
+                out.truncated = True
+                break
+            mid, published, *cols = row
+            doc = to_doc(cols)
+            if not test(PreparedDoc(doc)):
+                continue
+            days[published.strftime("%Y-%m-%d")] += 1
+            if len(out.samples) < samples:
+                out.samples.append(Sample(mid, published, doc.platform or "", _snippet(doc.title, doc.text)))
+    except OperationalError as exc:
+        # the time limit stopped the candidate scan between two checks: what was checked stands
+        if not out.checked or not _is_timeout(exc):
+            raise
+        out.truncated = True
     out.curve = sorted(days.items())
     out.count = sum(days.values())
 

@@ -148,7 +148,10 @@ class Matcher(Generic[K]):
         self.keys: list[K] = list(queries)
         self.tests = [q.test for q in queries.values()]
         self.words: dict[str, list[int]] = {}
-        self.prefixes: dict[str, list[int]] = {}  # first two letters of a stem -> queries
+        # a stem's first three letters (two for two-letter stems) -> queries: a longer key lets
+        # through fewer mentions for an exact check
+        self.prefixes: dict[str, list[int]] = {}
+        self.short_prefixes: dict[str, list[int]] = {}
         self.always: list[int] = []
         self.decided = frozenset(i for i, q in enumerate(queries.values()) if q.anchors_decide)
         for index, query in enumerate(queries.values()):
@@ -156,7 +159,12 @@ class Matcher(Generic[K]):
                 self.always.append(index)
                 continue
             for kind, value in query.anchors:
-                target = self.words.setdefault(value, []) if kind == "w" else self.prefixes.setdefault(value[:2], [])
+                if kind == "w":
+                    target = self.words.setdefault(value, [])
+                elif len(value) >= 3:
+                    target = self.prefixes.setdefault(value[:3], [])
+                else:
+                    target = self.short_prefixes.setdefault(value, [])
                 if not target or target[-1] != index:
                     target.append(index)
 
@@ -172,8 +180,12 @@ class Matcher(Generic[K]):
             found.update(index[word])
         if self.prefixes:
             prefixes = self.prefixes
-            for start in prefixes.keys() & {w[:2] for w in word_set}:
+            for start in prefixes.keys() & {w[:3] for w in word_set}:
                 found.update(prefixes[start])
+        if self.short_prefixes:
+            short = self.short_prefixes
+            for start in short.keys() & {w[:2] for w in word_set}:
+                found.update(short[start])
         return found
 
     def match(self, doc: Doc | PreparedDoc) -> list[K]:

@@ -20,13 +20,14 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from resonanz.accounts.actions import do_create_user
 from resonanz.accounts.permissions import Role
@@ -36,6 +37,9 @@ from resonanz.db.database import open_database
 from resonanz.db.engine import transaction
 from resonanz.demo.users import DEMO_PASSWORD, DEMO_USERS, do_ensure_demo_users
 from resonanz.demo.workspace import load_demo
+from resonanz.mentions.models import Mention
+from resonanz.sources.imports import import_file
+from resonanz.sources.models import Source
 from resonanz.worker.runner import drain
 from tests.browser.browser_xss_corpus import XSS_SOURCE, write_xss_file
 from tests.support import accounts_factory  # noqa: F401  (cheap argon2 parameters for the people below)
@@ -110,6 +114,7 @@ class Workspace:
     parent_id: int = 0
 
 
+@contextmanager
 def _database_url(tmp: Path) -> Iterator[str]:
     """A database of its own: a SQLite file, or on PostgreSQL a fresh database beside the test one
     (the other tests truncate theirs after every test; this one must live for the session)."""
@@ -133,10 +138,6 @@ def _database_url(tmp: Path) -> Iterator[str]:
 def _build(settings: Settings, tmp: Path) -> tuple[list[int], int, int]:
     """Demo data + the XSS corpus, analysed, and the people; returns the ids of the XSS mentions
     and of a demo reply and its parent."""
-    from resonanz.mentions.models import Mention
-    from resonanz.sources.imports import import_file
-    from resonanz.sources.models import Source
-
     db = open_database(settings)
     try:
         load_demo(db, scale=DEMO_SCALE)
@@ -157,8 +158,6 @@ def _build(settings: Settings, tmp: Path) -> tuple[list[int], int, int]:
                     actor=None,
                 )
         with db.sessions() as session:
-            from sqlalchemy import select
-
             ids = session.scalars(
                 select(Mention.id).join(Source, Source.id == Mention.source_id).where(Source.name == XSS_SOURCE)
             )
@@ -175,11 +174,11 @@ def _build(settings: Settings, tmp: Path) -> tuple[list[int], int, int]:
         db.dispose()
 
 
-def _wait_until_up(url: str, proc: subprocess.Popen[str], timeout: float = 30) -> None:
+def _wait_until_up(url: str, proc: subprocess.Popen[str], log: Path, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"the server exited with {proc.returncode}: {proc.stdout.read() if proc.stdout else ''}")
+            raise RuntimeError(f"the server exited with {proc.returncode}:\n{log.read_text()}")
         try:
             if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
                 return
@@ -192,13 +191,14 @@ def _wait_until_up(url: str, proc: subprocess.Popen[str], timeout: float = 30) -
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
     """Build the workspace, then serve it with ``resonanz serve`` in a subprocess on a free port."""
     tmp = tmp_path_factory.mktemp("browser")
-    for database_url in _database_url(tmp):
+    with _database_url(tmp) as database_url:
         settings = Settings(data_dir=tmp, database_url=database_url, worker_threads=0)
         xss_ids, reply_id, parent_id = _build(settings, tmp)
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         env = {**os.environ, "RESONANZ_DATABASE_URL": database_url, "RESONANZ_DATA_DIR": str(tmp)}
-        log = (tmp / "server.log").open("w")
+        log_path = tmp / "server.log"
+        log = log_path.open("w")
         proc = subprocess.Popen(
             [sys.executable, "-m", "resonanz.cli", "serve", "--port", str(port), "--workers", "0"],
             env=env,
@@ -207,7 +207,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
             text=True,
         )
         try:
-            _wait_until_up(url, proc)
+            _wait_until_up(url, proc, log_path)
             yield Workspace(url, database_url, xss_ids, reply_id=reply_id, parent_id=parent_id)
         finally:
             proc.terminate()
@@ -305,6 +305,7 @@ def screenshot(request: pytest.FixtureRequest) -> Callable[[Page, str], None]:
         wide = viewport is not None and viewport["width"] > SHOT_WIDE["width"]
         if wide:
             page.set_viewport_size(SHOT_WIDE)
+        page.evaluate("window.scrollTo(0, 0)")
         try:
             page.screenshot(path=str(path), full_page=False, animations="disabled", caret="hide")
         finally:

@@ -1,0 +1,121 @@
+"""The dashboard placeholder and the areas still to come (Inbox, Alerts, Reports, Admin).
+
+The dashboard shows real counts from the store until the dashboards of a later issue replace it.
+An area not built yet says so honestly and what it will hold, behind the permission it will need,
+so the navigation and the permission table are right from the start.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from resonanz.accounts.permissions import Permission
+from resonanz.accounts.schemas import Principal
+from resonanz.api.deps import DbSession
+from resonanz.clock import now
+from resonanz.i18n import N_
+from resonanz.mentions import explorer
+from resonanz.mentions import service as mention_service
+from resonanz.mentions.quarantine import count_items
+from resonanz.sources.service import count_sources
+from resonanz.web.deps import require_page
+from resonanz.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+#: how far the dashboard counts go before saying "more than"
+COUNT_CAP = 1_000_000
+
+
+@router.get("/", response_class=HTMLResponse)
+def dashboard(
+    request: Request, session: DbSession, principal: Annotated[Principal, require_page(Permission.dashboards_read)]
+) -> HTMLResponse:
+    """Counts of what the store holds: all mentions, the last 24 hours, the negative share."""
+    day_ago = now() - timedelta(hours=24)
+    total = mention_service.count_mentions(session)
+    last_day = explorer.count(session, query=explorer.ExplorerQuery(since=day_ago), cap=COUNT_CAP)
+    negative = explorer.count(session, query=explorer.ExplorerQuery(sentiments=["negative"]), cap=COUNT_CAP)
+    rated = explorer.count(
+        session, query=explorer.ExplorerQuery(sentiments=["negative", "neutral", "positive"]), cap=COUNT_CAP
+    )
+    context = {
+        "principal": principal,
+        "total": total,
+        "last_day": last_day,
+        "negative_share": negative / rated if rated else None,
+        "rated": rated,
+        "sources": count_sources(session),
+        "quarantined": count_items(session),
+        "show_quarantine": principal.can(Permission.system_manage),
+    }
+    return render(request, "dashboard.html", context)
+
+
+COMING: dict[str, tuple[str, str, Permission]] = {
+    "inbox": (
+        N_("Inbox"),
+        N_(
+            "Every mention that needs an answer will become a case here: routed to the right team by language, "
+            "topic and skill, with due times, internal notes, suggested answers and approvals for risky replies."
+        ),
+        Permission.cases_read,
+    ),
+    "alerts": (
+        N_("Alerts"),
+        N_(
+            "Rules that watch the conversation (a spike in volume, a surge of negative posts, a crisis term, an "
+            "influential author) and tell the right people by e-mail, webhook or chat will live here."
+        ),
+        Permission.alerts_read,
+    ),
+    "reports": (
+        N_("Reports"),
+        N_(
+            "Scheduled and ad-hoc reports (share of voice, sentiment over time, response times) for "
+            "management will live here."
+        ),
+        Permission.reports_read,
+    ),
+    "admin": (
+        N_("Admin"),
+        N_(
+            "Users, teams, roles, sources and system settings will be managed here. Until then use the "
+            "resonanz command: resonanz users, resonanz sources, resonanz jobs."
+        ),
+        Permission.users_manage,
+    ),
+}
+
+
+def _coming(request: Request, principal: Principal, key: str) -> HTMLResponse:
+    title, description, _permission = COMING[key]
+    return render(request, "coming.html", {"principal": principal, "title": title, "description": description})
+
+
+@router.get("/inbox", response_class=HTMLResponse)
+def inbox(request: Request, principal: Annotated[Principal, require_page(Permission.cases_read)]) -> HTMLResponse:
+    """The care inbox: not built yet; says what it will hold."""
+    return _coming(request, principal, "inbox")
+
+
+@router.get("/alerts", response_class=HTMLResponse)
+def alerts(request: Request, principal: Annotated[Principal, require_page(Permission.alerts_read)]) -> HTMLResponse:
+    """Alerts: not built yet; says what it will hold."""
+    return _coming(request, principal, "alerts")
+
+
+@router.get("/reports", response_class=HTMLResponse)
+def reports(request: Request, principal: Annotated[Principal, require_page(Permission.reports_read)]) -> HTMLResponse:
+    """Reports: not built yet; says what it will hold."""
+    return _coming(request, principal, "reports")
+
+
+@router.get("/admin", response_class=HTMLResponse)
+def admin(request: Request, principal: Annotated[Principal, require_page(Permission.users_manage)]) -> HTMLResponse:
+    """Administration: not built yet; says what it will hold."""
+    return _coming(request, principal, "admin")

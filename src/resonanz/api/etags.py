@@ -33,11 +33,15 @@ def _matches(header: str, etag: str) -> bool:
 
 
 def not_modified(request: Request, response: Response, etag: str) -> Response | None:
-    """Set ``ETag`` on ``response``; return a 304 answer when the client's copy is current."""
-    response.headers["ETag"] = etag
+    """Set ``ETag`` on ``response``; return a 304 answer when the client's copy is current.
+
+    What a resource shows depends on who asks (the raw payload only for some roles), so shared
+    caches must not keep it (``private``) and a client revalidates before reuse (``no-cache``)."""
+    headers = {"ETag": etag, "Cache-Control": "private, no-cache", "Vary": "Authorization, Cookie"}
+    response.headers.update(headers)
     header = request.headers.get("if-none-match")
     if header is not None and _matches(header, etag):
-        return Response(status_code=304, headers={"ETag": etag})
+        return Response(status_code=304, headers=headers)
     return None
 
 

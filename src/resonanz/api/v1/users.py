@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Request, Response, status
+from fastapi import APIRouter, Body, Path, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import AwareDatetime, BaseModel, Field, field_validator
 from sqlalchemy.orm import Session
@@ -71,6 +71,8 @@ class UserAdminUpdate(BaseModel):
 
 
 class ApiTokenCreate(BaseModel):
+    model_config = {"json_schema_extra": {"examples": [{"name": "BI export", "expires_at": "2027-06-30T00:00:00Z"}]}}
+
     name: str = Field(min_length=1, max_length=100, description="what the token is for, e.g. 'BI export'")
     expires_at: AwareDatetime | None = Field(default=None, description="when it stops working; never when omitted")
 
@@ -120,6 +122,20 @@ def _answer(session: Session, response: Response, user: User) -> UserDetailRead:
     return read
 
 
+_USER_EXAMPLES = {
+    "agent": {
+        "summary": "an agent who answers in German",
+        "value": {
+            "email": "erika.muster@example.org",
+            "display_name": "Erika Muster",
+            "password": "a long first password she changes",
+            "role": "agent",
+            "language": "de",
+            "time_zone": "Europe/Berlin",
+        },
+    }
+}
+
 _READ_DOCS = {304: {"description": "Not modified (If-None-Match)"}, **problem_docs(401, 403, 404, 414, 422)}
 
 
@@ -155,7 +171,7 @@ def list_users(
     responses=problem_docs(400, 401, 403, 409, 413, 414, 422),
 )
 def create_user(
-    data: UserCreate,
+    data: Annotated[UserCreate, Body(openapi_examples=_USER_EXAMPLES)],
     request: Request,
     response: Response,
     session: DbSession,

@@ -98,3 +98,20 @@ def test_cli_check_and_test(settings: Settings, db: Database) -> None:
     assert code == 0 and "3 mentions match bahn*" in out
     code, out = _cli(settings, "query", "test", "bahn*", "--since", "yesterday")
     assert code == 5 and "--since" in out
+
+
+def test_reindex_repairs_an_index_written_by_the_postgresql_parser(session: Session, is_pg: bool) -> None:
+    from sqlalchemy import text
+
+    from resonanz.listening.history import reindex
+    from resonanz.listening.service import matching_ids
+
+    (mid,) = store_docs(session, [Doc(text="Neues auf example.com per e-mail")])
+    if is_pg:  # what the index held before: PostgreSQL's own words ("example.com", "e-mail")
+        session.execute(
+            text("UPDATE mention_search SET vector = to_tsvector('simple', 'neues auf example.com per e-mail')")
+        )
+        assert matching_ids(session, "example") == []
+    assert reindex(session, batch=1) == 1
+    assert matching_ids(session, "example") == [mid] == matching_ids(session, '"e mail"')
+    session.rollback()

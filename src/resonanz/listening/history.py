@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from resonanz.listening.query import ast
 from resonanz.listening.query.match import Doc
+from resonanz.mentions import search_index
 from resonanz.mentions.models import Author, Mention
 from resonanz.mentions.text import fold
 from resonanz.sources.models import Source
@@ -273,3 +274,21 @@ def candidate_rows(
     if conds:
         stmt = stmt.where(and_(*conds))
     yield from session.execute(stmt.execution_options(yield_per=chunk))
+
+
+def reindex(session: Session, *, batch: int = 5000) -> int:
+    """Write the full-text index again for every mention, in id order; returns how many.
+
+    For a PostgreSQL store indexed before the index held FTS5's words (``to_tsvector`` made hosts
+    and hyphenated words of "example.com" and "e-mail", so ``example`` did not find them). The
+    caller commits; safe to repeat.
+    """
+    last, total = 0, 0
+    while True:
+        rows = session.execute(
+            select(Mention.id, Mention.title, Mention.text).where(Mention.id > last).order_by(Mention.id).limit(batch)
+        ).all()
+        if not rows:
+            return total
+        search_index.write(session, [(mid, title, body) for mid, title, body in rows], replace=True)
+        last, total = rows[-1][0], total + len(rows)

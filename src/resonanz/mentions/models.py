@@ -23,6 +23,12 @@ ANALYSIS_COLUMNS = frozenset(
     {"lang", "lang_confidence", "sentiment", "sentiment_score", "intent", "needs_response", "risk_score", "offensive"}
 )
 
+#: Columns that lead an index ``(column, published_at, id)`` for the explorer's filters.
+EXPLORER_INDEXED = ("lang", "sentiment", "intent", "source_id", "author_id", "platform")
+#: ``ix_mention_published``: the list order plus the filter columns, so a walk in time order with
+#: several broad filters reads the index only.
+EXPLORER_COVERING = ("published_at", "id", "lang", "sentiment", "intent", "platform", "source_id", "author_id")
+
 
 class MentionKind(StrEnum):
     POST = "post"
@@ -45,7 +51,10 @@ class Author(Base):
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
-    __table_args__ = (UniqueConstraint("platform", "handle", name="uq_author_platform_handle"),)
+    __table_args__ = (
+        UniqueConstraint("platform", "handle", name="uq_author_platform_handle"),
+        Index("ix_author_handle", "handle"),
+    )
 
 
 class Mention(Base):
@@ -60,10 +69,10 @@ class Mention(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     platform: Mapped[str] = mapped_column(String(40))
     external_id: Mapped[str] = mapped_column(String(500))
-    source_id: Mapped[int | None] = mapped_column(ForeignKey("source.id", ondelete="SET NULL"), index=True)
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("source.id", ondelete="SET NULL"))
     kind: Mapped[str] = mapped_column(String(20), default=MentionKind.POST)
     url: Mapped[str | None] = mapped_column(Text)
-    author_id: Mapped[int | None] = mapped_column(ForeignKey("author.id", ondelete="SET NULL"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("author.id", ondelete="SET NULL"))
     parent_external_id: Mapped[str | None] = mapped_column(String(500))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("mention.id", ondelete="SET NULL"), index=True)
     thread_external_id: Mapped[str | None] = mapped_column(String(500))
@@ -94,12 +103,14 @@ class Mention(Base):
 
     __table_args__ = (
         UniqueConstraint("platform", "external_id", name="uq_mention_platform_external_id"),
-        Index("ix_mention_lang", "lang"),
-        Index("ix_mention_sentiment", "sentiment"),
-        Index("ix_mention_intent", "intent"),
         Index("ix_mention_content_hash", "content_hash"),
-        Index("ix_mention_published", "published_at", "id"),
+        # (published_at, id) plus the explorer's filter columns: a covering walk in time order (0004)
+        Index("ix_mention_published", *EXPLORER_COVERING),
         Index("ix_mention_parent_ext", "platform", "parent_external_id"),
+        # The explorer's filters (migration 0004): each leads an index in list order, so a filtered
+        # page is an index walk. The engagement expression index lives in the migration only.
+        *(Index(f"ix_mention_{c}_published", c, "published_at", "id") for c in EXPLORER_INDEXED),
+        Index("ix_mention_duplicate_of_id", "duplicate_of_id"),
     )
 
 

@@ -141,6 +141,10 @@ def test_invalid_utf8_in_a_form_is_a_4xx(app: FastAPI, session: Session) -> None
             "/login", content=b"--B\r\ngarbage", headers={"content-type": "multipart/form-data; boundary=B"}
         )
         assert broken.status_code in (400, 403)  # unreadable, or read as an empty form without its token
+        upload = client.post("/login", data={"csrf_token": token}, files={"f": ("a.txt", b"text", "text/plain")})
+        assert upload.status_code == 400  # forms take no files
+        many = client.post("/login", data={"csrf_token": token, **{f"k{i}": "v" for i in range(60)}})
+        assert many.status_code == 400
         huge = client.post("/login", data={"csrf_token": token, "email": "x" * 300_000})
         assert huge.status_code == 413
         # and the account is not harmed: the right password still works

@@ -98,7 +98,6 @@ def authenticate(request: Request, session: Session) -> Principal | None:
         session.commit()
     setattr(request.state, _AUTH_DONE, True)
     request.state.principal = principal
-    request.state.auth_kind = "token" if token is not None else "cookie"
     return principal
 
 

@@ -22,6 +22,8 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.formparsers import MultiPartException
 
 from resonanz import i18n
 from resonanz.accounts.permissions import Permission
@@ -164,12 +166,9 @@ async def read_form(request: Request) -> FormData:
         raise AuthRefused(error_page(request, 400, N_("Bad request"), unreadable))
     try:
         return await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
-    except (UnicodeError, ValueError, AssertionError) as exc:
+    except (MultiPartException, StarletteHTTPException, UnicodeError, ValueError) as exc:
+        # Starlette answers a broken multipart body or too many fields with its own 400 exception
         raise AuthRefused(error_page(request, 400, N_("Bad request"), unreadable)) from exc
-    except Exception as exc:  # starlette raises its own MultiPartException / HTTPException for bad multipart
-        if type(exc).__name__ in {"MultiPartException", "HTTPException"}:
-            raise AuthRefused(error_page(request, 400, N_("Bad request"), unreadable)) from exc
-        raise
 
 
 async def csrf_form(request: Request, principal: Annotated[Principal | None, Depends(optional_principal)]) -> FormData:

@@ -33,7 +33,7 @@ from resonanz.accounts.actions import do_create_user
 from resonanz.accounts.permissions import Role
 from resonanz.analysis.jobs import ANALYSIS_KIND
 from resonanz.config import Settings
-from resonanz.db.database import open_database
+from resonanz.db.database import Database, open_database
 from resonanz.db.engine import transaction
 from resonanz.demo.users import DEMO_PASSWORD, DEMO_USERS, do_ensure_demo_users
 from resonanz.demo.workspace import load_demo
@@ -135,43 +135,39 @@ def _database_url(tmp: Path) -> Iterator[str]:
         admin.dispose()
 
 
-def _build(settings: Settings, tmp: Path) -> tuple[list[int], int, int]:
+def _build(db: Database, tmp: Path) -> tuple[list[int], int, int]:
     """Demo data + the XSS corpus, analysed, and the people; returns the ids of the XSS mentions
     and of a demo reply and its parent."""
-    db = open_database(settings)
-    try:
-        load_demo(db, scale=DEMO_SCALE)
-        run = import_file(db, path=write_xss_file(tmp / "xss.jsonl"), source_name=XSS_SOURCE)
-        assert run.new > 0, "the XSS corpus must land, or the XSS test proves nothing"
-        drain(db, kinds=[ANALYSIS_KIND])
-        with transaction(db.sessions) as session:
-            do_ensure_demo_users(session, password=DEMO_PASSWORD)
-            for key, role in _EXTRA_ROLES.items():
-                person = PEOPLE[key]
-                do_create_user(
-                    session,
-                    email=person.email,
-                    display_name=person.display_name,
-                    password=person.password,
-                    role=role,
-                    language="en",
-                    actor=None,
-                )
-        with db.sessions() as session:
-            ids = session.scalars(
-                select(Mention.id).join(Source, Source.id == Mention.source_id).where(Source.name == XSS_SOURCE)
+    load_demo(db, scale=DEMO_SCALE)
+    run = import_file(db, path=write_xss_file(tmp / "xss.jsonl"), source_name=XSS_SOURCE)
+    assert run.new > 0, "the XSS corpus must land, or the XSS test proves nothing"
+    drain(db, kinds=[ANALYSIS_KIND])
+    with transaction(db.sessions) as session:
+        do_ensure_demo_users(session, password=DEMO_PASSWORD)
+        for key, role in _EXTRA_ROLES.items():
+            person = PEOPLE[key]
+            do_create_user(
+                session,
+                email=person.email,
+                display_name=person.display_name,
+                password=person.password,
+                role=role,
+                language="en",
+                actor=None,
             )
-            reply = session.scalars(
-                select(Mention)
-                .join(Source, Source.id == Mention.source_id)
-                .where(Source.name != XSS_SOURCE, Mention.parent_id.is_not(None))
-                .order_by(Mention.id)
-                .limit(1)
-            ).one()
-            assert reply.parent_id is not None
-            return sorted(ids), reply.id, reply.parent_id
-    finally:
-        db.dispose()
+    with db.sessions() as session:
+        ids = session.scalars(
+            select(Mention.id).join(Source, Source.id == Mention.source_id).where(Source.name == XSS_SOURCE)
+        )
+        reply = session.scalars(
+            select(Mention)
+            .join(Source, Source.id == Mention.source_id)
+            .where(Source.name != XSS_SOURCE, Mention.parent_id.is_not(None))
+            .order_by(Mention.id)
+            .limit(1)
+        ).one()
+        assert reply.parent_id is not None
+        return sorted(ids), reply.id, reply.parent_id
 
 
 def _wait_until_up(url: str, proc: subprocess.Popen[str], log: Path, timeout: float = 30) -> None:
@@ -193,12 +189,13 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
     tmp = tmp_path_factory.mktemp("browser")
     with _database_url(tmp) as database_url:
         settings = Settings(data_dir=tmp, database_url=database_url, worker_threads=0)
-        xss_ids, reply_id, parent_id = _build(settings, tmp)
+        db = open_database(settings)  # migrated here, before the server opens it
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         env = {**os.environ, "RESONANZ_DATABASE_URL": database_url, "RESONANZ_DATA_DIR": str(tmp)}
         log_path = tmp / "server.log"
         log = log_path.open("w")
+        # the server starts (imports, app) while the workspace is built: the pages read it per request
         proc = subprocess.Popen(
             [sys.executable, "-m", "resonanz.cli", "serve", "--port", str(port), "--workers", "0"],
             env=env,
@@ -207,6 +204,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
             text=True,
         )
         try:
+            xss_ids, reply_id, parent_id = _build(db, tmp)
             _wait_until_up(url, proc, log_path)
             yield Workspace(url, database_url, xss_ids, reply_id=reply_id, parent_id=parent_id)
         finally:
@@ -216,6 +214,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
             except subprocess.TimeoutExpired:
                 proc.kill()
             log.close()
+            db.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -153,6 +153,7 @@ def test_every_action_writes_an_audit_row_without_secrets(session: Session) -> N
         "user.change_password",
         "user.deactivate",
     ]
+    assert list_events(session, action="user.sign_in")[0].actor_user_id == admin.id
     create = list_events(session, object_type="user", object_id=user.id, action="user.create")[0]
     assert create.actor_user_id == admin.id and create.ip == "10.0.0.1"
     assert create.after is not None and create.after["email"] == "new@example.com"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from pydantic import ValidationError
 from sqlalchemy import delete, func, select, update
@@ -228,6 +228,27 @@ def _check_rate_limit(session: Session, *, email: str, ip: str, moment: datetime
             )
 
 
+def _fail_sign_in(
+    session: Session, *, user: User | None, login: str, address: str, moment: datetime, inactive: bool
+) -> NoReturn:
+    """Count the failure (committed at once: it must outlive the caller's rollback) and raise."""
+    session.add(LoginFailure(email=login, ip=address, at=moment))
+    session.execute(delete(LoginFailure).where(LoginFailure.at < moment - 4 * LOGIN_WINDOW))
+    do_record(
+        session,
+        actor=None,
+        action="user.sign_in_failed",
+        object_type="user",
+        object_id=user.id if user is not None else None,
+        after={"email": login, "reason": "inactive" if inactive else "password"},
+        ip=address,
+    )
+    session.commit()
+    if inactive:
+        raise AuthenticationError("this account is deactivated; ask an administrator")
+    raise AuthenticationError(WRONG_CREDENTIALS)
+
+
 def do_sign_in(
     session: Session,
     *,
@@ -251,26 +272,10 @@ def do_sign_in(
     user = get_user_by_email(session, email=login) if login else None
     if user is None:
         passwords.burn_time(password)
-        ok = False
-    else:
-        ok = passwords.verify_password(user.password_hash, password)
-    if not ok or user is None or not user.active:
-        session.add(LoginFailure(email=login, ip=address, at=moment))
-        session.execute(delete(LoginFailure).where(LoginFailure.at < moment - 4 * LOGIN_WINDOW))
-        reason = "inactive" if ok else "password"
-        do_record(
-            session,
-            actor=None,
-            action="user.sign_in_failed",
-            object_type="user",
-            object_id=user.id if user is not None else None,
-            after={"email": login, "reason": reason},
-            ip=address,
-        )
-        session.commit()
-        if ok:
-            raise AuthenticationError("this account is deactivated; ask an administrator")
-        raise AuthenticationError(WRONG_CREDENTIALS)
+        _fail_sign_in(session, user=None, login=login, address=address, moment=moment, inactive=False)
+    ok = passwords.verify_password(user.password_hash, password)
+    if not ok or not user.active:
+        _fail_sign_in(session, user=user, login=login, address=address, moment=moment, inactive=ok)
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
     session.execute(delete(LoginFailure).where(LoginFailure.email == login, LoginFailure.ip == address))
@@ -288,16 +293,17 @@ def do_sign_in(
     user.last_login_at = moment
     session.add(web_session)
     session.flush()
+    principal = principal_for(user, session_row=web_session)
     do_record(
         session,
-        actor=None,
+        actor=principal,
         action="user.sign_in",
         object_type="user",
         object_id=user.id,
         after={"session_id": web_session.id},
         ip=address,
     )
-    return raw, principal_for(user, session_row=web_session)
+    return raw, principal
 
 
 def do_sign_out(session: Session, *, principal: Principal, ip: str | None = None) -> None:

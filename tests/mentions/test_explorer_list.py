@@ -55,7 +55,7 @@ def expected(rows: list[Row], query: ExplorerQuery) -> list[int]:
             and (not query.source_ids or r.source_id in query.source_ids)
             and (query.author is None or r.author.removeprefix("@") == query.author.removeprefix("@"))
             and (query.since is None or r.published_at >= query.since)
-            and (query.until is None or r.published_at < query.until)
+            and (query.until is None or r.published_at <= query.until)
             and (query.q is None or _matches(query.q, r.text))
         )
 

@@ -94,7 +94,7 @@ class Plan:
         if self.since is not None:
             terms.append(f"published_at >= {self._bind(self.since)}")
         if self.until is not None:
-            terms.append(f"published_at < {self._bind(self.until)}")
+            terms.append(f"published_at <= {self._bind(self.until)}")
         return terms
 
     def keyset_terms(self) -> list[str]:

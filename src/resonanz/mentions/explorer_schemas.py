@@ -25,7 +25,7 @@ MAX_LIMIT = 200
 class ExplorerQuery(BaseModel):
     """Search text (the syntax of :mod:`resonanz.mentions.search`) and filters, all combined with AND;
     the values inside one filter combine with OR. ``author`` is a handle (with or without ``@``) or
-    an author id."""
+    an author id. ``since`` and ``until`` both include their instant."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -142,6 +142,13 @@ def format_percent(value: float | None, locale: str) -> str:
     return babel_numbers.format_percent(value, locale=_babel_locale(locale))
 
 
+def language_name(code: str | None, locale: str) -> str:
+    """``"de"`` as "German" / "Deutsch"; an unknown code is shown as it is."""
+    if not code:
+        return "—"
+    return str(_babel_locale(locale).languages.get(code, code))
+
+
 def format_relative(dt: datetime | None, locale: str, *, reference: datetime | None = None) -> str:
     """ "3 hours ago" / "vor 3 Stunden"; the reference defaults to :func:`resonanz.clock.now`."""
     if dt is None:

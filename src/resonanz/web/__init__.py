@@ -14,8 +14,10 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 def install(app: FastAPI) -> None:
     """Mount static assets, the security headers and every page router on ``app``."""
-    from resonanz.web import auth
+    from resonanz.web import auth, mentions, pages
 
     app.add_middleware(SecurityHeadersMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(auth.router)
+    app.include_router(pages.router)
+    app.include_router(mentions.router)

@@ -109,7 +109,11 @@ def formatters(locale: str, tz: str) -> dict[str, Callable[..., str]]:
     def fmt_relative(dt: datetime | None) -> str:
         return i18n.format_relative(dt, locale)
 
+    def fmt_language(code: str | None) -> str:
+        return i18n.language_name(code, locale)
+
     return {
+        "language_name": fmt_language,
         "format_datetime": fmt_datetime,
         "format_date": fmt_date,
         "format_number": fmt_number,

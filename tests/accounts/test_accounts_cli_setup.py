@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from resonanz.accounts import service
-from resonanz.accounts.actions import do_create_setup_token
+from resonanz.accounts.actions import do_complete_setup, do_create_setup_token
 from resonanz.accounts.models import ApiToken, SetupToken
 from resonanz.accounts.permissions import Role
 from resonanz.accounts.tokens import digest
@@ -20,7 +21,9 @@ from resonanz.audit.service import list_events
 from resonanz.cli.main import app as cli_app
 from resonanz.config import Settings
 from resonanz.db.database import Database
+from resonanz.errors import AuthenticationError
 from resonanz.web.auth import offer_setup
+from tests.accounts.conftest import FrozenClock
 from tests.support.accounts_factory import api_client, make_user
 
 runner = CliRunner()
@@ -146,3 +149,20 @@ def test_api_token_hash_never_leaves_through_the_api(app: FastAPI, db: Database,
     body = client.get("/api/v1/me/tokens").text
     stored = session.scalars(select(ApiToken)).one()
     assert stored.token_hash not in body and client.token not in body  # type: ignore[attr-defined]
+
+
+def test_setup_token_expires_and_works_once(session: Session, frozen: FrozenClock) -> None:
+    old = do_create_setup_token(session)
+    session.commit()
+    frozen.advance(hours=25)
+    new = do_create_setup_token(session)
+    session.commit()
+    assert old and new
+    args = {"email": "root@example.com", "display_name": "Root", "password": "root password!"}
+    with pytest.raises(AuthenticationError, match="expired"):
+        do_complete_setup(session, raw_token=old, **args)
+    session.rollback()
+    do_complete_setup(session, raw_token=new, **args)
+    session.commit()
+    with pytest.raises(AuthenticationError):
+        do_complete_setup(session, raw_token=new, **{**args, "email": "two@example.com"})

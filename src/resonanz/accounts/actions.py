@@ -475,8 +475,19 @@ def do_complete_setup(
     language: str | None = None,
     ip: str | None = None,
 ) -> User:
-    """Create the first admin with the setup token; every setup token is spent afterwards."""
-    if not setup_token_valid(session, raw_token=raw_token):
+    """Create the first admin with the setup token; every setup token is spent afterwards.
+
+    The token is claimed with one conditional UPDATE, so two browsers racing with the same token
+    (or two web processes) cannot both create an admin: the second finds it used."""
+    if len(raw_token) > 200 or not setup_token_valid(session, raw_token=raw_token):
+        raise AuthenticationError("the setup token is wrong, expired or already used")
+    moment = now()
+    claimed = session.execute(
+        update(SetupToken)
+        .where(SetupToken.token_hash == digest(raw_token), SetupToken.used_at.is_(None), SetupToken.expires_at > moment)
+        .values(used_at=moment)
+    ).rowcount  # type: ignore[attr-defined]
+    if claimed != 1 or count_users(session) > 0:
         raise AuthenticationError("the setup token is wrong, expired or already used")
     user = do_create_user(
         session,
@@ -488,7 +499,7 @@ def do_complete_setup(
         actor=None,
         ip=ip,
     )
-    session.execute(update(SetupToken).where(SetupToken.used_at.is_(None)).values(used_at=now()))
+    session.execute(update(SetupToken).where(SetupToken.used_at.is_(None)).values(used_at=moment))
     session.flush()
     do_record(session, actor=None, action="setup.complete", object_type="user", object_id=user.id, ip=ip)
     return user

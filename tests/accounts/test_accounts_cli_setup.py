@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from resonanz.accounts import service
-from resonanz.accounts.actions import do_complete_setup, do_create_setup_token
+from resonanz.accounts.actions import do_complete_setup, do_create_setup_token, do_sign_in
 from resonanz.accounts.models import ApiToken, SetupToken
 from resonanz.accounts.permissions import Role
 from resonanz.accounts.tokens import digest
@@ -55,6 +55,13 @@ def test_users_cli_lifecycle(settings: Settings, db: Database, session: Session)
     code, out = cli(settings, "users", "add", "c@example.com", stdin="typed twice!\ntyped twice!\n")
     assert code == 0, out
 
+    code, out = cli(settings, "users", "set-password", "c@example.com", "--password-stdin", stdin="reset by admin 1\n")
+    assert code == 0 and "new password set for c@example.com" in out
+    code, out = cli(settings, "users", "set-password", "c@example.com", "--password-stdin", stdin="short\n")
+    assert code == 5
+    with db.sessions() as s:
+        do_sign_in(s, email="c@example.com", password="reset by admin 1", ip="1.1.1.1", user_agent=None)
+        s.commit()
     code, out = cli(settings, "users", "set-role", "ANNA@example.com", "admin")
     assert code == 0 and "is now admin" in out
     code, out = cli(settings, "users", "set-role", "nobody@example.com", "admin")

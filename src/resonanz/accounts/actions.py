@@ -387,6 +387,27 @@ def do_change_password(
     return revoked
 
 
+def do_set_password(
+    session: Session, *, user: User, new_password: str, actor: Actor | None, ip: str | None = None
+) -> int:
+    """Set a password without knowing the old one (an admin or the command line helping someone
+    locked out); every session of the user is signed out. Returns how many were revoked."""
+    passwords.check_strength(new_password)
+    user.password_hash = passwords.hash_password(new_password)
+    revoked = _revoke_all(session, user_id=user.id)
+    session.flush()
+    do_record(
+        session,
+        actor=actor,
+        action="user.set_password",
+        object_type="user",
+        object_id=user.id,
+        after={"sessions_revoked": revoked},
+        ip=ip,
+    )
+    return revoked
+
+
 def do_create_api_token(
     session: Session,
     *,

@@ -1,4 +1,4 @@
-"""``resonanz users add|list|set-role|deactivate|reactivate``: people who sign in to the web app."""
+"""``resonanz users add|list|set-role|set-password|deactivate|reactivate``: people who sign in to the web app."""
 
 from __future__ import annotations
 
@@ -8,7 +8,13 @@ from typing import Annotated
 import typer
 
 from resonanz.accounts import service
-from resonanz.accounts.actions import do_create_user, do_deactivate_user, do_reactivate_user, do_set_role
+from resonanz.accounts.actions import (
+    do_create_user,
+    do_deactivate_user,
+    do_reactivate_user,
+    do_set_password,
+    do_set_role,
+)
 from resonanz.accounts.permissions import Role
 from resonanz.accounts.schemas import MIN_PASSWORD_LENGTH, UserRead
 from resonanz.cli.context import console, fmt_time, handle_errors, print_json, print_table, session_scope
@@ -122,6 +128,21 @@ def set_role(
         do_set_role(session, user=found, role=_role(role), actor=None)
         email = found.email
     console.print(_("{email} is now {role}").format(email=email, role=_role(role).value))
+
+
+@app.command("set-password")
+@handle_errors
+def set_password(
+    user: Annotated[str, typer.Argument(help="e-mail or id")],
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="read the password from stdin")] = False,
+) -> None:
+    """Set a new password for someone locked out; their sessions are signed out."""
+    password = read_password(password_stdin)
+    with session_scope() as session:
+        found = service.find_user(session, ref=user)
+        revoked = do_set_password(session, user=found, new_password=password, actor=None)
+        email = found.email
+    console.print(_("new password set for {email}; {n} session(s) signed out").format(email=email, n=revoked))
 
 
 @app.command("deactivate")

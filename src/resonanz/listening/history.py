@@ -120,7 +120,14 @@ class _Index:
                 self.join([self.join([a for a, _ in left], "or"), self.join([b for b, _ in right], "or")], "and"), False
             )
         pairs = [f"NEAR({a} {b}, {node.distance})" for a, _ in left for b, _ in right]
-        return _Expr(self.join(pairs, "or"), False)
+        # FTS5's NEAR is ours (at most n words between, either order) except that it lets one
+        # word stand for both sides: exact when the sides cannot share a word, and unordered
+        exact = (
+            not node.ordered
+            and all(e for _, e in left + right)
+            and not any(_may_share_a_word(a, b) for a in _alternatives(node.left) for b in _alternatives(node.right))
+        )
+        return _Expr(self.join(pairs, "or"), exact)
 
     def expr(self, node: ast.Node) -> _Expr | None:
         """One index expression for a subtree of text leaves (None: it cannot be said alone)."""
@@ -156,6 +163,32 @@ class _Index:
                 return _Expr(f"!{inner.text}", True)
             return None
         return self.leaf(node)
+
+
+def _alternatives(node: ast.Node) -> tuple[ast.Node, ...]:
+    return node.children if isinstance(node, ast.Or) else (node,)
+
+
+def _word_parts(node: ast.Node) -> tuple[set[str], set[str]]:
+    """(words, prefix stems) a NEAR operand may match with."""
+    if isinstance(node, ast.Term):
+        return {node.word}, set()
+    if isinstance(node, ast.Phrase):
+        return set(node.words), set()
+    assert isinstance(node, ast.Pattern), node
+    return set(), {node.literal_prefix}
+
+
+def _may_share_a_word(a: ast.Node, b: ast.Node) -> bool:
+    words_a, stems_a = _word_parts(a)
+    words_b, stems_b = _word_parts(b)
+    if words_a & words_b:
+        return True
+    if any(w.startswith(stem) for stem in stems_a for w in words_b):
+        return True
+    if any(w.startswith(stem) for stem in stems_b for w in words_a):
+        return True
+    return any(x.startswith(y) or y.startswith(x) for x in stems_a for y in stems_b)
 
 
 def _text_only(node: ast.Node) -> bool:

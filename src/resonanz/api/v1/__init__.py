@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from resonanz.api.v1 import sources, teams, users
+from resonanz.api.v1 import mentions, sources, teams, users
 
 #: Body and query-string limits are enforced for the whole API by resonanz.api.problems.RequestLimits.
 router = APIRouter()
+router.include_router(mentions.router)
 router.include_router(sources.router)
 router.include_router(sources.kinds_router)
 router.include_router(users.router)

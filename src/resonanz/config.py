@@ -68,7 +68,16 @@ class Settings(BaseSettings):
         default="cascade", description="fast: linear model only; cascade: re-score low-confidence mentions"
     )
     sentiment_cascade_threshold: float = Field(
-        default=0.45, ge=0, le=1, description="the cascade re-scores mentions whose fast sentiment score is below this"
+        default=0.5, ge=0, le=1, description="the cascade re-scores mentions whose fast sentiment score is below this"
+    )
+    sentiment_cascade_max_share: float = Field(
+        default=0.01, ge=0, le=1,
+        description="at most this share of each batch is re-scored (least confident first); bounds the cascade's cost",
+    )  # fmt: skip
+    sentiment_transformers_model: Path | None = Field(
+        default=None,
+        description="a local Hugging Face sequence-classification model directory used as the accurate sentiment tier"
+        " (extra resonanz[transformers])",
     )
     session_idle_minutes: int = Field(default=12 * 60, ge=1, description="a web session unused this long is signed out")
     session_max_days: float = Field(default=14, gt=0, description="a web session ends this long after sign-in")

@@ -103,6 +103,12 @@ def evaluate(
     task: Annotated[str, typer.Option(help=f"one of {', '.join(TASK_MODULES)}")],
     file: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="JSONL: {text, label, lang}")],
     tier: Annotated[str, typer.Option(help="fast, accurate or cascade")] = "cascade",
+    threshold: Annotated[
+        float | None, typer.Option(min=0, max=1, help="sentiment cascade threshold (default: the setting)")
+    ] = None,
+    max_share: Annotated[
+        float | None, typer.Option(min=0, max=1, help="sentiment cascade: most re-scored per batch (default: setting)")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Score a model on labelled examples: accuracy, macro-recall, macro-F1, per class, speed."""
@@ -110,14 +116,23 @@ def evaluate(
         raise InputError(f"choose one of {', '.join(TIERS)}", location="--tier")
     model = get_task(task)
     texts, gold, langs = _read_eval(file)
+    options: dict[str, Any] = {}
+    if task == "sentiment":  # the cascade's knobs; other tasks have one model
+        cfg = settings()
+        options = {
+            "threshold": cfg.sentiment_cascade_threshold if threshold is None else threshold,
+            "max_share": cfg.sentiment_cascade_max_share if max_share is None else max_share,
+            "transformers_dir": cfg.sentiment_transformers_model, "cache_dir": cfg.data_dir / "models",
+        }  # fmt: skip
     started = time.perf_counter()
-    predicted = model.predict(texts, langs, tier=tier)
+    predicted = model.predict(texts, langs, tier=tier, **options)
     align = getattr(model, "align", None)
     if callable(align):  # e.g. intent scored on a complaint/other file: its other labels count as "other"
         predicted = list(align(predicted, set(gold)))
     seconds = time.perf_counter() - started
     report: dict[str, Any] = score(gold, predicted).as_dict()
     report.update(task=task, tier=tier, per_second=round(len(texts) / seconds) if seconds else None)
+    report.update(getattr(model, "last_report", None) or {})  # e.g. the sentiment cascade's re-scored share
     if as_json:
         print_json(report)
         return
@@ -125,6 +140,10 @@ def evaluate(
         f"{task} ({tier}) on {report['n']:,} examples: accuracy {report['accuracy']:.3f}, macro-recall "
         f"{report['macro_recall']:.3f}, macro-F1 {report['macro_f1']:.3f}, {report['per_second']:,} texts/s"
     )
+    if "rescored" in report:
+        console.print(f"re-scored by the accurate tier: {report['rescored']:,} ({report['rescored_share']:.1%})")
+    for reason in report.get("accurate_unavailable", ()):
+        console.print(f"[yellow]{reason}[/yellow]", highlight=False)
     print_table(
         "per class",
         ["label", "precision", "recall", "F1", "n"],
@@ -139,11 +158,30 @@ def train(
     data_dir: Annotated[Path, typer.Option(help="the labelled data sets (../shared/data)")] = DEFAULT_DATA,
     out_dir: Annotated[Path, typer.Option(help="where the artifacts go (default: inside the package)")] = ARTIFACTS,
     with_feedback: Annotated[bool, typer.Option("--with-feedback", help="fold people's corrections in")] = False,
+    tier: Annotated[
+        str, typer.Option(help="fast, or accurate (the sentiment cascade's heads; needs resonanz[accurate])")
+    ] = "fast",
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Train the built-in models from the labelled data sets and write their artifacts."""
     if not data_dir.is_dir():
         raise InputError(f"{data_dir} is not a directory with the labelled data sets", location="--data-dir")
+    if tier not in ("fast", "accurate"):
+        raise InputError("choose fast or accurate", location="--tier")
+    if tier == "accurate":
+        if (task or ["sentiment"]) != ["sentiment"]:
+            raise InputError("only the sentiment task has an accurate tier", location="--tier")
+        from resonanz.analysis.classifiers.sentiment_heads import train_accurate
+
+        with console.status("training the accurate sentiment heads (embedding takes minutes) …"):
+            heads = train_accurate(data_dir, out_dir=out_dir, cache_dir=settings().data_dir / "models")
+        if as_json:
+            print_json({"sentiment": heads})
+        else:
+            console.print(
+                f"[bold]sentiment (accurate)[/bold]: {json.dumps(heads, ensure_ascii=False)}", highlight=False
+            )
+        return
     reports: dict[str, Any] = {}
     for name in task or available_tasks():
         feedback: list[tuple[str, str, str | None]] = []

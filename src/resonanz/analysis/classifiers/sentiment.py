@@ -14,15 +14,17 @@ for that language; otherwise the fast result stands and says why (``"accurate": 
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
+import numpy.typing as npt
 
-from resonanz.analysis.classifiers import sentiment_accurate
+from resonanz.analysis.classifiers import sentiment_accurate, sentiment_transformers
 from resonanz.analysis.classifiers.linear import Features, Featurizer, LinearModel, featurize
 from resonanz.analysis.classifiers.sentiment_data import LABELS, load
 from resonanz.analysis.metrics import score
@@ -31,8 +33,10 @@ from resonanz.analysis.tasks import ARTIFACTS
 log = logging.getLogger(__name__)
 
 LANGS = ("de", "en")
-#: default cascade threshold: re-score texts whose fast-tier score is below this (~5 % of tweets)
-DEFAULT_THRESHOLD = 0.45
+#: default cascade threshold: re-score texts whose fast-tier score is below this
+DEFAULT_THRESHOLD = 0.5
+#: default cap on the share of a batch the cascade re-scores (bounds the accurate tier's cost)
+DEFAULT_MAX_SHARE = 0.01
 FEATURIZER = Featurizer(bits=18, word_n=2, char_range=(3, 5))
 C = 4.0
 SEED = 0
@@ -51,7 +55,9 @@ def fast_model(lang: str, directory: Path = ARTIFACTS) -> LinearModel | None:
     return LinearModel.load(path)
 
 
-def _fast(model: LinearModel, texts: Sequence[str] | Features, tier: str) -> list[dict[str, Any]]:
+def _fast(
+    model: LinearModel, texts: Sequence[str] | Features, tier: str
+) -> tuple[list[dict[str, Any]], npt.NDArray[np.float32]]:
     feats = texts if isinstance(texts, Features) else featurize(model.featurizer, texts)
     proba, why = model.explained(feats, top=5)
     best = proba.argmax(axis=1).tolist()
@@ -65,17 +71,41 @@ def _fast(model: LinearModel, texts: Sequence[str] | Features, tier: str) -> lis
             "tier": tier,
             "explanation": [[w, s] for w, s in words],
         })  # fmt: skip
-    return out
+    return out, proba
+
+
+class Scorer(Protocol):
+    """What the cascade needs from an accurate tier (built-in head or a transformers model)."""
+
+    labels: tuple[str, ...]
+
+    def predict_proba(
+        self, texts: Sequence[str], fast_proba: npt.NDArray[np.float32] | None = None
+    ) -> npt.NDArray[np.float32]: ...
+
+
+def chosen_for_rescoring(scores: Sequence[float], *, threshold: float, max_share: float) -> list[int]:
+    """Indices the cascade re-scores: scores below ``threshold``, the least confident first, at
+    most ``ceil(max_share * len(scores))`` of them (so the accurate tier's cost per batch is
+    bounded whatever the data), returned in input order."""
+    below = [j for j, s in enumerate(scores) if s < threshold]
+    limit = math.ceil(max_share * len(scores) - 1e-9)
+    if len(below) > limit:
+        below = sorted(sorted(below, key=lambda j: scores[j])[:limit])
+    return below
 
 
 def classify(
     texts: Sequence[str], langs: Sequence[str | None], *, tier: str = "fast",
-    threshold: float = DEFAULT_THRESHOLD, directory: Path = ARTIFACTS,
+    threshold: float = DEFAULT_THRESHOLD, max_share: float = DEFAULT_MAX_SHARE, directory: Path = ARTIFACTS,
+    cache_dir: Path | None = None, transformers_dir: Path | None = None,
 ) -> list[dict[str, Any]]:  # fmt: skip
     """One result per text. ``tier``: ``fast`` (every text), ``accurate`` (every text through the
     accurate tier where it is installed) or ``cascade`` (the accurate tier for texts whose fast
-    score is below ``threshold``). Texts in a language without a model get
-    ``{"label": None, "reason": "unsupported language"}``."""
+    score is below ``threshold``, at most ``max_share`` of each language's part of the batch).
+    Texts in a language without a model get ``{"label": None, "reason": "unsupported language"}``.
+    ``cache_dir``: where converted encoder weights are cached (default: the user's data dir);
+    ``transformers_dir``: a local Hugging Face model that replaces the built-in accurate tier."""
     results: list[dict[str, Any]] = [{"label": None, "reason": "unsupported language"} for _ in texts]
     shared: dict[Featurizer, Features] = {}  # the whole batch featurised once (and shared with offensive)
     for lang in LANGS:
@@ -87,26 +117,41 @@ def classify(
         if model.featurizer not in shared:
             shared[model.featurizer] = featurize(model.featurizer, texts)
         feats = shared[model.featurizer]
-        fast = _fast(model, feats if len(idx) == len(texts) else feats.take(idx), "fast")
-        if tier != "fast":
-            chosen = [j for j, r in enumerate(fast) if tier == "accurate" or r["score"] < threshold]
-            _rescore(lang, batch, fast, chosen, directory)
+        fast, proba = _fast(model, feats if len(idx) == len(texts) else feats.take(idx), "fast")
+        if tier == "accurate":
+            _rescore(lang, batch, fast, proba, list(range(len(fast))), directory, cache_dir, transformers_dir)
+        elif tier == "cascade":
+            chosen = chosen_for_rescoring([r["score"] for r in fast], threshold=threshold, max_share=max_share)
+            _rescore(lang, batch, fast, proba, chosen, directory, cache_dir, transformers_dir)
         for i, result in zip(idx, fast, strict=True):
             results[i] = result
     return results
 
 
-def _rescore(lang: str, texts: Sequence[str], fast: list[dict[str, Any]], chosen: list[int], directory: Path) -> None:
+def _rescore(
+    lang: str, texts: Sequence[str], fast: list[dict[str, Any]], proba: npt.NDArray[np.float32], chosen: list[int],
+    directory: Path, cache_dir: Path | None, transformers_dir: Path | None = None,
+) -> None:  # fmt: skip
     """Replace the chosen fast results by the accurate tier's, keeping the fast explanation."""
     if not chosen:
         return
-    scorer = sentiment_accurate.scorer(lang, directory)
+    scorer: Scorer | str
+    if transformers_dir is not None:
+        scorer = sentiment_transformers.scorer(transformers_dir)
+    else:
+        scorer = sentiment_accurate.scorer(lang, directory, cache_dir=cache_dir)
     if isinstance(scorer, str):  # not available: say why, keep the fast result
         for j in chosen:
             fast[j]["accurate"] = scorer
         return
-    proba = scorer.predict_proba([texts[j] for j in chosen])
-    for j, row in zip(chosen, proba, strict=True):
+    try:
+        accurate = scorer.predict_proba([texts[j] for j in chosen], proba[chosen])
+    except Exception as exc:
+        log.warning("accurate sentiment tier failed on a batch: %s", exc)
+        for j in chosen:
+            fast[j]["accurate"] = f"accurate tier failed ({type(exc).__name__}); fast result kept"
+        return
+    for j, row in zip(chosen, accurate, strict=True):
         best = int(np.argmax(row))
         fast[j].update(
             label=scorer.labels[best], score=round(float(row[best]), 4), tier="accurate", fast_label=fast[j]["label"],
@@ -130,11 +175,30 @@ class SentimentTask:
     name = "sentiment"
     labels = LABELS
 
-    def predict(self, texts: Sequence[str], langs: Sequence[str | None], *, tier: str = "cascade") -> list[str]:
+    def __init__(self) -> None:
+        #: what the last :meth:`predict` call re-scored (shown by ``resonanz models evaluate``)
+        self.last_report: dict[str, Any] = {}
+
+    def predict(
+        self, texts: Sequence[str], langs: Sequence[str | None], *, tier: str = "cascade",
+        threshold: float = DEFAULT_THRESHOLD, max_share: float = DEFAULT_MAX_SHARE,
+        transformers_dir: Path | None = None, cache_dir: Path | None = None,
+    ) -> list[str]:  # fmt: skip
         """Labels for evaluation; an example without a de/en language is routed by py3langid
         restricted to de/en, and a text no model judges counts as neutral."""
         routed = [lg if lg in LANGS else str(_two_way().classify(t)[0]) for t, lg in zip(texts, langs, strict=True)]
-        return [r["label"] or "neutral" for r in classify(texts, routed, tier=tier)]
+        results = classify(
+            texts, routed, tier=tier, threshold=threshold, max_share=max_share, transformers_dir=transformers_dir,
+            cache_dir=cache_dir,
+        )  # fmt: skip
+        rescored = sum(r.get("tier") == "accurate" for r in results)
+        reasons = sorted({str(r["accurate"]) for r in results if "accurate" in r})
+        self.last_report = {
+            "rescored": rescored, "rescored_share": round(rescored / len(texts), 4) if texts else 0.0,
+            **({"threshold": threshold, "max_share": max_share} if tier == "cascade" else {}),
+            **({"accurate_unavailable": reasons} if reasons else {}),
+        }  # fmt: skip
+        return [r["label"] or "neutral" for r in results]
 
     def train(
         self, data_dir: Path, *, out_dir: Path = ARTIFACTS, feedback: Sequence[tuple[str, str, str | None]] = ()

@@ -47,9 +47,11 @@ class SentimentStage(Stage):
 
     def run(self, docs: Sequence[Doc], upstream: Sequence[Mapping[str, Result]]) -> list[Result]:
         langs = [_language(d, up) for d, up in zip(docs, upstream, strict=True)]
+        cfg = self.settings
         results = classify(
-            [d.full_text for d in docs], langs, tier=self.settings.sentiment_tier,
-            threshold=self.settings.sentiment_cascade_threshold,
+            [d.full_text for d in docs], langs, tier=cfg.sentiment_tier, threshold=cfg.sentiment_cascade_threshold,
+            max_share=cfg.sentiment_cascade_max_share, cache_dir=cfg.data_dir / "models",
+            transformers_dir=cfg.sentiment_transformers_model,
         )  # fmt: skip
         for result, lang, up in zip(results, langs, upstream, strict=True):
             if result.get("label") is not None:

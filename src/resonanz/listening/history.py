@@ -14,7 +14,21 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, and_, bindparam, column, false, func, not_, or_, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    and_,
+    bindparam,
+    column,
+    false,
+    func,
+    literal_column,
+    not_,
+    null,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.orm import Session
 
 from resonanz.listening.query import ast
@@ -274,16 +288,25 @@ def translate(session: Session, tree: ast.Node) -> SqlPlan:
     return SqlPlan(where, exact, translator.index_queries)
 
 
-def doc_columns() -> tuple[Any, ...]:
-    """The columns :func:`to_doc` reads, in order (mention joined to source and author)."""
+def day_of(session: Session) -> ColumnElement[str]:
+    """``published_at`` as its UTC day, "YYYY-MM-DD", computed by the database."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.to_char(literal_column("mention.published_at AT TIME ZONE 'UTC'"), "YYYY-MM-DD")
+    return func.substr(Mention.published_at, 1, 10)  # stored as "YYYY-MM-DD HH:MM:SS[.ffffff]"
+
+
+def doc_columns(tree: ast.Node | None = None) -> tuple[Any, ...]:
+    """The columns :func:`to_doc` reads, in order. Source name and author handle only when the
+    query asks for them (``tree``; None: always): they cost a join per candidate."""
+    names = {leaf.name for leaf in ast.leaves(tree) if isinstance(leaf, ast.Field)} if tree is not None else None
     return (
         Mention.text,
         Mention.title,
         Mention.url,
         Mention.lang,
         Mention.platform,
-        Source.name,
-        Author.handle,
+        Source.name if names is None or "source" in names else null(),
+        Author.handle if names is None or "author" in names else null(),
         Mention.sentiment,
         Mention.intent,
     )
@@ -294,15 +317,21 @@ def to_doc(row: Sequence[Any]) -> Doc:
 
 
 def candidate_rows(
-    session: Session, plan: SqlPlan, *, extra: Sequence[ColumnElement[bool]] = (), chunk: int = 5000
+    session: Session,
+    plan: SqlPlan,
+    *,
+    tree: ast.Node | None = None,
+    extra: Sequence[ColumnElement[bool]] = (),
+    chunk: int = 5000,
 ) -> Iterator[Any]:
-    """(id, published_at, *doc columns) of every mention the plan selects, newest first, streamed."""
-    stmt = (
-        select(Mention.id, Mention.published_at, *doc_columns())
-        .outerjoin(Source, Source.id == Mention.source_id)
-        .outerjoin(Author, Author.id == Mention.author_id)
-        .order_by(Mention.published_at.desc(), Mention.id.desc())
-    )
+    """(id, UTC day, *doc columns) of every mention the plan selects, newest first, streamed."""
+    columns = doc_columns(tree)
+    stmt = select(Mention.id, day_of(session), *columns)
+    if columns[5] is Source.name:
+        stmt = stmt.outerjoin(Source, Source.id == Mention.source_id)
+    if columns[6] is Author.handle:
+        stmt = stmt.outerjoin(Author, Author.id == Mention.author_id)
+    stmt = stmt.order_by(Mention.published_at.desc(), Mention.id.desc())
     conds = [*([plan.where] if plan.where is not None else []), *extra]
     if conds:
         stmt = stmt.where(and_(*conds))

@@ -17,12 +17,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, literal_column, select, text
+from sqlalchemy import ColumnElement, and_, func, select, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from resonanz.errors import InputError
-from resonanz.listening.history import candidate_rows, to_doc, translate
+from resonanz.listening.history import candidate_rows, day_of, to_doc, translate
 from resonanz.listening.query.compile import CompiledQuery, compile_query
 from resonanz.listening.query.match import PreparedDoc
 from resonanz.mentions.models import Mention
@@ -50,9 +50,11 @@ class DraftResult:
     checked: int = 0  # candidates checked in Python (0 when exact)
     truncated: bool = False  # stopped at max_candidates or the time limit: count is a lower bound
     elapsed_ms: float = 0.0
+    sample_ids: list[int] = field(default_factory=list, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        data.pop("sample_ids")
         data["curve"] = [{"day": d, "count": c} for d, c in self.curve]
         return data
 
@@ -60,12 +62,6 @@ class DraftResult:
 def _snippet(title: str | None, body: str, width: int = 200) -> str:
     joined = " ".join(((title + " — ") if title else "").split() + body.split())
     return joined if len(joined) <= width else joined[: width - 1] + "…"
-
-
-def _day(session: Session) -> ColumnElement[str]:
-    if session.get_bind().dialect.name == "postgresql":
-        return func.to_char(literal_column("mention.published_at AT TIME ZONE 'UTC'"), "YYYY-MM-DD")
-    return func.substr(Mention.published_at, 1, 10)
 
 
 def _is_timeout(exc: OperationalError) -> bool:
@@ -128,6 +124,10 @@ def try_query(
             _exact(session, plan.where, window, samples, result)
         else:
             _checked(session, compiled, plan, window, samples, max_candidates, started + time_limit_s, result)
+    # outside the time limit (the scan may have used it up); a PostgreSQL timeout aborted the
+    # transaction, so a truncated scan there shows no samples
+    if result.sample_ids and not (result.truncated and session.get_bind().dialect.name == "postgresql"):
+        _fetch_samples(session, result)
     result.elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
     return result
 
@@ -140,7 +140,7 @@ def _exact(
     out: DraftResult,
 ) -> None:
     conds = [*([where] if where is not None else []), *window]
-    day = _day(session).label("day")
+    day = day_of(session).label("day")
     stmt = select(day, func.count()).select_from(Mention).group_by(day).order_by(day)
     if conds:
         stmt = stmt.where(and_(*conds))
@@ -166,20 +166,20 @@ def _checked(
 ) -> None:
     test = compiled.test
     days: Counter[str] = Counter()
+    sample_ids: list[int] = []
     try:
-        for row in candidate_rows(session, plan, extra=window):
+        for row in candidate_rows(session, plan, tree=compiled.tree, extra=window):
             out.checked += 1
             if out.checked > max_candidates or (out.checked % 500 == 0 and time.perf_counter() > deadline):
                 out.checked -= 1
                 out.truncated = True
                 break
-            mid, published, *cols = row
-            doc = to_doc(cols)
-            if not test(PreparedDoc(doc)):
+            mid, day, *cols = row
+            if not test(PreparedDoc(to_doc(cols))):
                 continue
-            days[published.strftime("%Y-%m-%d")] += 1
-            if len(out.samples) < samples:
-                out.samples.append(Sample(mid, published, doc.platform or "", _snippet(doc.title, doc.text)))
+            days[day] += 1
+            if len(sample_ids) < samples:
+                sample_ids.append(mid)
     except OperationalError as exc:
         # the time limit stopped the candidate scan between two checks: what was checked stands
         if not out.checked or not _is_timeout(exc):
@@ -187,6 +187,13 @@ def _checked(
         out.truncated = True
     out.curve = sorted(days.items())
     out.count = sum(days.values())
+    out.sample_ids = sample_ids
+
+
+def _fetch_samples(session: Session, out: DraftResult) -> None:
+    rows = select(Mention.id, Mention.published_at, Mention.platform, Mention.title, Mention.text)
+    found = {r[0]: r for r in session.execute(rows.where(Mention.id.in_(out.sample_ids)))}
+    out.samples = [Sample(i, p, pl, _snippet(t, b)) for i, p, pl, t, b in (found[i] for i in out.sample_ids)]
 
 
 def matching_ids(session: Session, query: str | CompiledQuery, *, limit: int | None = None) -> list[int]:
@@ -199,7 +206,7 @@ def matching_ids(session: Session, query: str | CompiledQuery, *, limit: int | N
             stmt = stmt.where(plan.where)
         return list(session.scalars(stmt.limit(limit) if limit else stmt))
     found: list[int] = []
-    for mid, _published, *cols in candidate_rows(session, plan):
+    for mid, _day, *cols in candidate_rows(session, plan, tree=compiled.tree):
         if compiled.test(PreparedDoc(to_doc(cols))):
             found.append(mid)
             if limit and len(found) >= limit:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 from tests.mentions.explorer_world import T0, Row, build
 
 from resonanz.analysis.classifiers.intent import LABELS
+from resonanz.config import Settings
 from resonanz.errors import InputError
 from resonanz.mentions import cursor, explorer_plan
 from resonanz.mentions.explorer import ExplorerQuery, count, list_page, resolve_author
@@ -221,3 +223,22 @@ def test_query_validation() -> None:
         ExplorerQuery.model_validate({"q": "x" * 501})
     assert ExplorerQuery(langs=["en", "DE"]).langs == ["de", "en"]
     assert set(Intent.__args__) == set(LABELS)  # type: ignore[attr-defined]
+
+
+def test_pages_do_not_hold_the_sqlite_write_lock(
+    session: Session, world: list[Row], settings: Settings, is_pg: bool
+) -> None:
+    """A page read in its own transaction begins DEFERRED: a writer elsewhere is not kept waiting."""
+    if is_pg:
+        pytest.skip("SQLite locking")
+    list_page(session, query=ExplorerQuery(q="app"), after=None, limit=5)
+    count(session, query=ExplorerQuery(langs=["de"]))
+    assert session.in_transaction()
+    other = sqlite3.connect(
+        settings.resolved_database_url.removeprefix("sqlite:///"), timeout=0.2, isolation_level=None
+    )
+    try:
+        other.execute("BEGIN IMMEDIATE")  # "database is locked" if the page had taken the write lock
+        other.execute("ROLLBACK")
+    finally:
+        other.close()

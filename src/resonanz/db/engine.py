@@ -35,10 +35,16 @@ def _on_sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+#: Execution option for a transaction that only reads: ``session.connection(execution_options=
+#: {READ_ONLY: True})`` before its first statement. On SQLite it begins DEFERRED, so readers do not
+#: queue for the write lock (in WAL mode they never block the writer or each other).
+READ_ONLY = "resonanz_read_only"
+
+
 def _on_sqlite_begin(conn: Any) -> None:
     # BEGIN IMMEDIATE takes the write lock up front: two writers queue on busy_timeout instead of
     # one of them failing with "database is locked" when it upgrades a read lock mid-transaction.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
@@ -63,6 +69,15 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error."""
     with factory() as session, session.begin():
         yield session
+
+
+def begin_read_only(session: Session) -> None:
+    """Start ``session``'s next transaction as a read-only one (see READ_ONLY); a no-op when a
+    transaction is already open (its writes may be pending). Only for work that does not write in
+    the same transaction afterwards: on SQLite a deferred transaction that read first may fail to
+    upgrade to a write. PostgreSQL ignores the option."""
+    if not session.in_transaction():
+        session.connection(execution_options={READ_ONLY: True})
 
 
 def is_postgres(session_or_engine: Session | Engine) -> bool:

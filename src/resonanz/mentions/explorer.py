@@ -19,6 +19,7 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, Table, or_, select
 from sqlalchemy.orm import Session
 
+from resonanz.db.engine import begin_read_only
 from resonanz.errors import InputError
 from resonanz.mentions import cursor
 from resonanz.mentions.explorer_detail import get_detail
@@ -122,9 +123,11 @@ def list_page(session: Session, *, query: ExplorerQuery, after: str | None, limi
     """One page of mentions matching ``query``, after the row ``after`` points at (None: the first).
 
     Raises InputError for a limit outside 1..200 (location "limit"), a bad or foreign cursor
-    ("after") and a search without words or with an open quote ("q, column N").
+    ("after") and a search without words or with an open quote ("q, column N"). Reads in a
+    read-only transaction when none is open (on SQLite, pages do not queue for the write lock).
     """
     _check_limit(limit)
+    begin_read_only(session)
     plan = _plan(session, query)
     if after is not None:
         position = _decode_after(after, query)
@@ -147,5 +150,6 @@ def count(session: Session, *, query: ExplorerQuery, cap: int = 10_000) -> int:
     """How many mentions match, counted up to ``cap`` (a result equal to ``cap`` means "at least")."""
     if cap < 1:
         raise InputError("cap must be positive", location="cap")
+    begin_read_only(session)
     plan = _plan(session, query)
     return 0 if plan is None else plan.count(session, cap)

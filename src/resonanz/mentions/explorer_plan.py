@@ -31,7 +31,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from resonanz.mentions.prepared import dumps, sqlite_datetime
+from resonanz.mentions.prepared import sqlite_datetime
 
 #: A match set or filter smaller than this is fetched whole and sorted (measured, docs/benchmarks.md).
 SMALL = 4000
@@ -48,6 +48,18 @@ ENGAGEMENT_POSTGRESQL = "(" + " + ".join(
     f"(CASE jsonb_typeof(metrics -> '{k}') WHEN 'number' THEN (metrics ->> '{k}')::numeric ELSE 0 END)"
     for k in ("likes", "shares", "replies", "comments")
 ) + ")"  # fmt: skip
+
+
+def _raw_rows(session: Session, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """Rows straight from the SQLite driver (named parameters; the values made by Plan._bind), in
+    the session's transaction: the probing walk reads thousands of rows per page, and SQLAlchemy's
+    row handling cost more than SQLite's reading them."""
+    cur = session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cur.execute(sql, params)
+        return list(cur.fetchall())
+    finally:
+        cur.close()
 
 
 @dataclass
@@ -139,36 +151,42 @@ class Plan:
 
     # -- the statements -----------------------------------------------------------------------
 
-    def sizes(self, session: Session) -> dict[str, list[int]]:
-        """Up to SMALL ids per filter (and for the full-text match, key ``"q"``), read from indexes.
-
-        A single filter without a search needs no measuring: its own index drives."""
-        out: dict[str, list[int]] = {}
-        if self.match is not None:
+    def _set_sql(self, name: str) -> str:
+        """SQL for the ids of one set: the full-text matches ("q") or one filter's rows (in the range)."""
+        if name == "q":
+            q = self._bind(self.match)
             if self.sqlite:
-                sql = "SELECT rowid FROM mention_fts WHERE mention_fts MATCH :q LIMIT :n"
-            else:
-                sql = "SELECT mention_id FROM mention_search WHERE vector @@ to_tsquery('simple', :q) LIMIT :n"
-            out["q"] = list(session.scalars(text(sql), {"q": self.match, "n": SMALL}))
-        if len(self.dims) + (self.match is not None) > 1 or self.sort == "engagement":
-            for col, values in self.dims:
-                self.params = {}
-                where = " AND ".join([self._in(col, values), *self.range_terms()])
-                sql = f"SELECT id FROM mention{self._hint(f'ix_mention_{col}_published')} WHERE {where} LIMIT {SMALL}"
-                out[col] = list(session.scalars(text(sql), self.params))
+                return f"SELECT rowid FROM mention_fts WHERE mention_fts MATCH {q}"
+            return f"SELECT mention_id FROM mention_search WHERE vector @@ to_tsquery('simple', {q})"
+        values = next(v for c, v in self.dims if c == name)
+        where = " AND ".join([self._in(name, values), *self.range_terms()])
+        return f"SELECT id FROM mention{self._hint(f'ix_mention_{name}_published')} WHERE {where}"
+
+    def sizes(self, session: Session) -> dict[str, int]:
+        """How many rows each filter (and the full-text match, ``"q"``) holds, counted up to SMALL
+        in SQL from the indexes. A single filter without a search needs no measuring: its own index
+        drives."""
+        names = ["q"] if self.match is not None else []
+        if len(self.dims) + len(names) > 1 or self.sort == "engagement":
+            names += [c for c, _ in self.dims]
+        out: dict[str, int] = {}
+        for name in names:
+            self.params = {}
+            sql = f"SELECT count(*) FROM ({self._set_sql(name)} LIMIT {SMALL}) AS s"
+            out[name] = int(session.execute(text(sql), self.params).scalar_one())
         return out
 
-    def _choose(self, sizes: dict[str, list[int]]) -> tuple[str, str | None]:
+    def _choose(self, sizes: dict[str, int]) -> tuple[str, str | None]:
         """("ids", name): fetch the small set ``name`` by id; ("walk", driver): walk an index in order
         (driver None: the covering time index, or the engagement index)."""
-        small = min(((len(ids), name) for name, ids in sizes.items()), default=None)
+        small = min(((n, name) for name, n in sizes.items()), default=None)
         if small is not None and small[0] < SMALL and (small[1] == "q" or self.sort == "engagement"):
             return "ids", small[1]
         if self.sort == "engagement" or not self.dims:
             return "walk", None
         if len(self.dims) == 1:
             return "walk", self.dims[0][0]
-        dims = [(len(sizes[c]), c) for c, _ in self.dims]
+        dims = [(sizes[c], c) for c, _ in self.dims]
         n, name = min(dims)
         # several filters, all broad: the covering index checks them all without row lookups
         return "walk", name if n < SMALL else None
@@ -180,7 +198,7 @@ class Plan:
         self.params = {}
         if how == "ids":
             assert name is not None
-            sql = self._by_ids(sizes[name], checked=name, limit=limit)
+            sql = self._by_ids(name, limit=limit)
             return [(int(r[0]), r[1]) for r in session.execute(text(sql), self.params)]
         if self.match is None or not self.sqlite:
             sql = self._walk(name, limit, with_match=True)
@@ -199,7 +217,7 @@ class Plan:
             saved, self.after = self.after, after
             sql = self._walk(driver, chunk, with_match=False)
             self.after = saved
-            rows = [(int(r[0]), r[1]) for r in session.execute(text(sql), self.params)]
+            rows = _raw_rows(session, sql, self.params)
             if not rows:
                 break
             members = self._fts_members(session, [mid for mid, _ in rows])
@@ -223,18 +241,20 @@ class Plan:
         if "*" in (self.match or ""):  # a prefix search costs ~30 ms per query whatever the range
             ranges = [[ordered[0], ordered[-1]]]
         members: set[int] = set()
-        sql = text("SELECT rowid FROM mention_fts WHERE mention_fts MATCH :q AND rowid >= :lo AND rowid <= :hi")
+        sql = "SELECT rowid FROM mention_fts WHERE mention_fts MATCH :q AND rowid >= :lo AND rowid <= :hi"
         for lo, hi in ranges:
-            members.update(r for r in session.scalars(sql, {"q": self.match, "lo": lo, "hi": hi}) if r in wanted)
+            rows = _raw_rows(session, sql, {"q": self.match, "lo": lo, "hi": hi})
+            members.update(r[0] for r in rows if r[0] in wanted)
         return members
 
-    def _by_ids(self, ids: list[int], *, checked: str, limit: int) -> str:
-        """Fetch a small candidate set by primary key, filter, sort."""
-        if self.sqlite:
-            id_term = f"id IN (SELECT value FROM json_each({self._bind(dumps(ids))}))"
-        else:
-            id_term = f"id = ANY(CAST({self._bind(ids)} AS integer[]))"
-        terms = [id_term, *self.filter_terms(skip=checked), *self.range_terms(), *self.keyset_terms()]
+    def _by_ids(self, checked: str, *, limit: int) -> str:
+        """Fetch a small candidate set (the set ``checked``) by primary key, filter, sort."""
+        terms = [
+            f"id IN ({self._set_sql(checked)})",
+            *self.filter_terms(skip=checked),
+            *self.range_terms(),
+            *self.keyset_terms(),
+        ]
         if self.match is not None and checked != "q":
             terms.append(self.match_term())
         return (
@@ -274,8 +294,8 @@ class Plan:
         sizes = self.sizes(session)
         how, name = self._choose(sizes)
         self.params = {}
-        if name is not None and name in sizes and len(sizes[name]) < SMALL:
-            inner = self._by_ids(sizes[name], checked=name, limit=cap)
+        if name is not None and name in sizes and sizes[name] < SMALL:
+            inner = self._by_ids(name, limit=cap)
         elif self.match is not None and self.sqlite:
             if not self.dims and self.since is None and self.until is None:
                 sql = "SELECT count(*) FROM (SELECT rowid FROM mention_fts WHERE mention_fts MATCH :q LIMIT :n)"

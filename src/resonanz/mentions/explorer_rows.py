@@ -68,7 +68,7 @@ def summaries(session: Session, ids: Sequence[int]) -> list[MentionSummary]:
         .where(Mention.id.in_(list(ids)))
     )
     by_id = {}
-    for r in session.execute(stmt):
+    for r in session.connection().execute(stmt):
         by_id[r[0]] = MentionSummary(
             id=r[0], platform=r[1], kind=r[2], source_id=r[3], source_name=r[4], author_id=r[5], author_handle=r[6],
             author_name=r[7], published_at=r[8], title=r[9], snippet=snippet(r[10] or ""), url=r[11], lang=r[12],

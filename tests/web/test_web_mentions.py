@@ -9,6 +9,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from resonanz.accounts.permissions import Permission, Role, has_permission, roles_with, roles_without
@@ -158,6 +160,8 @@ def test_unknown_mention_is_a_404_page(viewer: TestClient, seeded: Seeded) -> No
     assert response.status_code == 404
     assert "There is no mention with the number 999999." in response.text
     assert viewer.get("/mentions/abc").status_code in (404, 422)
+    for huge in ("99999999999999999999", "9223372036854775808", "0", "-1"):
+        assert viewer.get(f"/mentions/{huge}").status_code == 404, huge
 
 
 @pytest.mark.parametrize("role", list(Role))
@@ -211,3 +215,20 @@ def test_correction_refusals(client_as: Callable[..., TestClient], seeded: Seede
     )
     with db.sessions() as session:
         assert session.scalars(select(Feedback)).all() == []
+
+
+@given(
+    q=st.text(max_size=60),
+    author=st.text(max_size=20),
+    since=st.one_of(st.just(""), st.dates().map(str), st.text(max_size=12)),
+    platform=st.text(max_size=45),
+    after=st.text(max_size=40),
+)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_query_string_gets_a_page_not_a_500(
+    viewer: TestClient, seeded: Seeded, q: str, author: str, since: str, platform: str, after: str
+) -> None:
+    params = {"q": q, "author": author, "since": since, "platform": platform, "after": after}
+    response = viewer.get("/mentions", params=params)  # the test client re-raises any server error
+    assert response.status_code in (200, 400)
+    assert response.headers["content-type"].startswith("text/html")

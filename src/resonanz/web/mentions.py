@@ -73,6 +73,14 @@ def _search_error(exc: InputError, query: str, gettext: Any) -> dict[str, Any]:
     }
 
 
+def _valid_id(mention_id: int) -> int:
+    """``mention_id`` if a database integer can hold it; NotFoundError otherwise (a number from a
+    URL may be of any size, and SQLite refuses one over 64 bits with an OverflowError)."""
+    if not 0 < mention_id < 2**63:
+        raise NotFoundError(f"no mention with id {mention_id}")
+    return mention_id
+
+
 def _filter_options(session: Session) -> dict[str, Any]:
     return {
         "sources": [(s.id, s.name) for s in list_sources(session)],
@@ -134,7 +142,7 @@ def mention_detail(
     """One mention: text, analysis with its reasons, thread, author, raw payload (``mentions.raw``)."""
     gettext = translations(locale_of(request, principal)).ugettext
     try:
-        detail = explorer.get_detail(session, id=mention_id)
+        detail = explorer.get_detail(session, id=_valid_id(mention_id))
     except NotFoundError:
         context = {"principal": principal, "title": gettext("Not found"), "back_href": "/mentions",
                    "message": gettext("There is no mention with the number %(id)s.") % {"id": mention_id},
@@ -174,7 +182,7 @@ def correct_mention(
     try:
         if task not in CORRECTABLE:
             raise InputError(f"cannot correct {task!r} here", location="task")
-        do_correct(session, mention_id=mention_id, task=task, label=label, actor=principal.email,
+        do_correct(session, mention_id=_valid_id(mention_id), task=task, label=label, actor=principal.email,
                    note=note.strip() or None)  # fmt: skip
         session.commit()
     except NotFoundError:

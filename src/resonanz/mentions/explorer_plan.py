@@ -23,6 +23,7 @@ on statistics. PostgreSQL gets the same SQL shapes without hints: its planner ha
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -48,6 +49,13 @@ ENGAGEMENT_POSTGRESQL = "(" + " + ".join(
     f"(CASE jsonb_typeof(metrics -> '{k}') WHEN 'number' THEN (metrics ->> '{k}')::numeric ELSE 0 END)"
     for k in ("likes", "shares", "replies", "comments")
 ) + ")"  # fmt: skip
+
+
+#: Filter sizes only choose the plan (every plan returns the same rows), so they are kept a while:
+#: the next page, and other people's requests with the same filter, skip the counting queries.
+SIZES_TTL_S = 60.0
+SIZES_KEPT = 4096
+_SIZES: dict[tuple[Any, ...], tuple[float, int]] = {}
 
 
 def _raw_rows(session: Session, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
@@ -170,10 +178,19 @@ class Plan:
         if len(self.dims) + len(names) > 1 or self.sort == "engagement":
             names += [c for c, _ in self.dims]
         out: dict[str, int] = {}
+        bind = id(session.get_bind())
         for name in names:
             self.params = {}
             sql = f"SELECT count(*) FROM ({self._set_sql(name)} LIMIT {SMALL}) AS s"
+            key = (bind, sql, tuple(sorted(self.params.items())))
+            cached = _SIZES.get(key)
+            if cached is not None and cached[0] > time.monotonic():
+                out[name] = cached[1]
+                continue
             out[name] = int(session.execute(text(sql), self.params).scalar_one())
+            if len(_SIZES) >= SIZES_KEPT:
+                _SIZES.clear()
+            _SIZES[key] = (time.monotonic() + SIZES_TTL_S, out[name])
         return out
 
     def _choose(self, sizes: dict[str, int]) -> tuple[str, str | None]:

@@ -214,12 +214,11 @@ def correct_mention(
     except InputError as exc:
         raise body_error(exc) from None
     session.commit()
-    created: datetime = entry.created_at
     return Correction(
         task=entry.task,
         label=entry.label,
         previous=entry.previous,
         note=entry.note,
         actor=entry.actor,
-        created_at=created,
+        created_at=entry.created_at,
     )

@@ -306,13 +306,12 @@ def create_token(
     principal: Annotated[Principal, require(Permission.profile_edit)],
 ) -> ApiTokenCreated:
     """Create a personal token; the answer holds the secret (``token``) this once."""
-    expires_at: datetime | None = data.expires_at
     try:
         raw, token = actions.do_create_api_token(
             session,
             user_id=principal.user_id,
             name=data.name,
-            expires_at=expires_at,
+            expires_at=data.expires_at,
             actor=principal,
             ip=_ip(request),
         )

@@ -120,3 +120,17 @@ def test_a_mention_shows_its_thread_and_author_and_raw_payload_only_for_admins(
 
     missing = admin.goto("/mentions/999999999")
     assert missing is not None and missing.status == 404
+
+
+def test_a_viewer_reads_mentions_but_gets_no_correction_forms(
+    signed_in: Callable[..., Page], workspace: Workspace
+) -> None:
+    viewer = signed_in("viewer")
+    viewer.goto(f"/mentions/{workspace.reply_id}")
+    expect(viewer.get_by_role("heading", name="Thread")).to_be_visible()
+    expect(viewer.locator("form[data-correct]")).to_have_count(0)
+    expect(viewer.locator("[data-raw]")).to_have_count(0)
+
+    analyst = signed_in("analyst")  # analysts correct the analysis (the feedback loop)
+    analyst.goto(f"/mentions/{workspace.reply_id}")
+    expect(analyst.locator("form[data-correct]")).to_have_count(2)

@@ -31,6 +31,11 @@ def next_link(html: str) -> str | None:
     return match.group(1).replace("&amp;", "&") if match else None
 
 
+def previous_link(html: str) -> str | None:
+    match = re.search(r'href="([^"]+)" rel="prev"', html)
+    return match.group(1).replace("&amp;", "&") if match else None
+
+
 @pytest.fixture
 def viewer(client_as: Callable[..., TestClient]) -> TestClient:
     return client_as(Role.viewer)
@@ -84,10 +89,31 @@ def test_keyset_pagination_walks_every_row_once(viewer: TestClient, seeded: Seed
             assert query["platform"] == ["bluesky"] and "after" in query  # the filters stay in the URL
             assert 'data-page="first"' in viewer.get(url).text
         pages += 1
-    assert pages == 2  # 30 rows at 25 per page
+    assert pages == -(-PAGINATION_COUNT // 25)
     assert sorted(seen) == sorted(seeded.page_ids) and len(seen) == len(set(seen))
     if sort == "oldest":
         assert seen == sorted(seeded.page_ids, reverse=True)  # page-29 is the oldest
+
+
+def test_previous_walks_back_through_the_pages(viewer: TestClient, seeded: Seeded) -> None:
+    first = viewer.get("/mentions?platform=bluesky&sort=oldest")
+    assert previous_link(first.text) is None
+    pages = [ids_on(first.text)]
+    url = next_link(first.text)
+    while url:
+        html = viewer.get(url).text
+        pages.append(ids_on(html))
+        url = next_link(html)
+    assert len(pages) >= 3
+    # from the last page, "previous" returns through every page to the first
+    back = previous_link(html)
+    for expected in reversed(pages[:-1]):
+        assert back
+        html = viewer.get(back).text
+        assert ids_on(html) == expected
+        back = previous_link(html)
+    assert back is None
+    assert 'data-page="first"' not in html  # back on the first page
 
 
 @pytest.mark.parametrize(

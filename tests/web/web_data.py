@@ -25,7 +25,7 @@ from tests.browser.browser_xss_corpus import PAYLOADS
 
 #: 23:30 UTC on 20 November is 00:30 on 21 November in Berlin and 18:30 on the 20th in New York
 ROOT_PUBLISHED = datetime(2026, 11, 20, 23, 30, tzinfo=UTC)
-PAGINATION_COUNT = 30
+PAGINATION_COUNT = 60
 HOSTILE_HTML = (
     '<p>Hello <b>world</b></p><script>window.__xss=1</script><img src=x onerror="window.__xss=1">'
     '<a href="javascript:window.__xss=1">click me</a><a href="https://ok.example/page">fine link</a>'

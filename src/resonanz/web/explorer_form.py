@@ -24,6 +24,9 @@ SORT_LABELS = {"newest": N_("Newest first"), "oldest": N_("Oldest first"), "enga
 PAGE_SIZES = (25, 50, 100)
 MAX_Q = 500
 MULTI = ("source", "platform", "lang", "sentiment", "intent")
+#: pages the "previous" link can step back through (their cursors ride along in the URL as ``back``)
+BACK_DEPTH = 20
+FIRST = "-"  # the first page in the ``back`` trail (it has no cursor)
 SINGLE = ("q", "since", "until", "author", "sort", "limit")
 
 
@@ -43,6 +46,23 @@ class ExplorerForm:
     sort: str = "newest"
     limit: int = PAGE_SIZES[0]
     errors: dict[str, str] = field(default_factory=dict)  # field -> message (msgid, already translated)
+    after: str | None = None  # this page's cursor
+    back: list[str] = field(default_factory=list)  # cursors of the pages before it, oldest first
+
+    def next_url(self, cursor: str) -> str:
+        """The next page, remembering this one so "previous" can return to it."""
+        trail = [*self.back, self.after or FIRST][-BACK_DEPTH:]
+        return self.url(after=cursor, back="~".join(trail))
+
+    def previous_url(self) -> str | None:
+        """The page before this one, or None on the first page (the trail may be cut: then the
+        first page)."""
+        if not self.after:
+            return None
+        if not self.back:
+            return self.url()
+        previous = self.back[-1]
+        return self.url(after=None if previous == FIRST else previous, back="~".join(self.back[:-1]))
 
     @property
     def active_filters(self) -> int:
@@ -53,7 +73,7 @@ class ExplorerForm:
         values: dict[str, Any] = {name: getattr(self, name) for name in (*SINGLE, *MULTI)}
         values.update(overrides)
         pairs: list[tuple[str, str]] = []
-        for name in ("q", *MULTI, "since", "until", "author", "sort", "limit", "after"):
+        for name in ("q", *MULTI, "since", "until", "author", "sort", "limit", "after", "back"):
             value = values.get(name)
             if value in (None, "", []) or (name == "sort" and value == "newest"):
                 continue
@@ -100,6 +120,10 @@ def read_form(params: Any, *, tz: str, gettext: Any) -> tuple[ExplorerForm, dict
         form.limit = PAGE_SIZES[0]
     if form.limit not in PAGE_SIZES:
         form.limit = min(PAGE_SIZES, key=lambda size: abs(size - form.limit))
+
+    form.after = (get("after") or "").strip()[:500] or None
+    back = (get("back") or "")[: BACK_DEPTH * 200]
+    form.back = [c for c in back.split("~") if c and len(c) <= 500][-BACK_DEPTH:] if form.after else []
 
     query: dict[str, Any] = {"sort": form.sort}
     if form.q:

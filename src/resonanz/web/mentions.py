@@ -101,7 +101,7 @@ def mention_list(
     """The explorer: search box, filters, sort, and one keyset page of results."""
     gettext = translations(locale_of(request, principal)).ugettext
     form, query_args = read_form(request.query_params, tz=principal.time_zone, gettext=gettext)
-    after = (request.query_params.get("after") or "").strip()[:500] or None
+    after = form.after
     page, total, search_error, page_error = None, None, None, None
     if not form.errors:
         try:

@@ -23,6 +23,8 @@ from resonanz.accounts.actions import (
 from resonanz.accounts.models import WebSession
 from resonanz.accounts.permissions import Role
 from resonanz.accounts.tokens import digest
+from resonanz.api.app import create_app
+from resonanz.config import Settings
 from resonanz.db.database import Database
 from resonanz.errors import AuthenticationError, RateLimitedError
 from tests.accounts.conftest import FrozenClock
@@ -236,3 +238,18 @@ def test_one_address_trying_many_emails_is_limited_too(session: Session) -> None
         do_sign_in(session, email="another@example.com", password="x", ip="6.6.6.7", user_agent=None)
     with pytest.raises(AuthenticationError):  # other addresses are unaffected
         do_sign_in(session, email="another@example.com", password="x", ip="6.6.6.8", user_agent=None)
+
+
+def test_cookie_is_secure_when_settings_say_so(settings: Settings, db: Database, session: Session) -> None:
+    """Behind a TLS-terminating proxy that does not forward the scheme, the setting forces it."""
+    user = make_user(session)
+    app = create_app(settings.model_copy(update={"cookie_secure": True}), database=db)
+    with TestClient(app, follow_redirects=False) as client:
+        form = client.get("/login")
+        assert "Secure" in form.headers["set-cookie"]  # the double-submit cookie too
+        response = client.post(
+            "/login",
+            data={"csrf_token": csrf_of(form.text), "email": user.email, "password": DEFAULT_PASSWORD},
+            cookies={"rz_csrf": form.cookies["rz_csrf"]},
+        )
+        assert response.status_code == 303 and "Secure" in response.headers["set-cookie"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -13,9 +14,13 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from resonanz import i18n
 from resonanz.accounts.permissions import Role
+from resonanz.cli.main import app as cli_app
+from resonanz.config import Settings
+from resonanz.db.database import Database
 from resonanz.i18n import LOCALE_DIR, negotiate
 from tests.web.web_data import ROOT_PUBLISHED, Seeded
 
@@ -171,3 +176,36 @@ def test_language_names_follow_the_locale(client_as: Callable[..., TestClient], 
     assert '<option value="en">Englisch</option>' in german
     english = client_as(Role.viewer, language="en").get(f"/mentions/{seeded.root_id}").text
     assert 'data-analysis="language">German' in english
+
+
+def test_cli_error_output_follows_resonanz_language(
+    settings: Settings, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runner = CliRunner()
+    base = ["--database-url", settings.database_url or "", "--data-dir", str(settings.data_dir)]
+    monkeypatch.setenv("RESONANZ_LANGUAGE", "de")
+    result = runner.invoke(cli_app, [*base, "mentions", "show", "424242"], catch_exceptions=False)
+    assert result.exit_code == 3 and result.output.startswith("Fehler: ")
+    monkeypatch.setenv("RESONANZ_LANGUAGE", "en")
+    result = runner.invoke(cli_app, [*base, "mentions", "show", "424242"], catch_exceptions=False)
+    assert result.exit_code == 3 and result.output.startswith("error: ")
+
+
+def test_no_gettext_call_hides_inside_an_f_string() -> None:
+    """Babel's extractor does not look inside f-strings, so ``f"{_('x')}"`` would never reach the
+    catalogue (and stay English): translate outside the f-string."""
+    offenders = []
+    for path in sorted((ROOT / "src" / "resonanz").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.JoinedStr):
+                for inner in ast.walk(node):
+                    if (
+                        isinstance(inner, ast.Call)
+                        and isinstance(inner.func, ast.Name)
+                        and inner.func.id in {"_", "gettext", "ngettext", "N_"}
+                        and inner.args
+                        and isinstance(inner.args[0], ast.Constant)
+                    ):
+                        offenders.append(f"{path.relative_to(ROOT)}:{inner.lineno}")
+    assert not offenders, offenders

@@ -55,7 +55,7 @@ def settings() -> Settings:
     try:
         return load_settings(**_overrides)
     except ValueError as exc:
-        err_console.print(f"[red]{_('error')}:[/red] " + _("invalid settings: {error}").format(error=exc))
+        err_console.print("[red]" + _("error") + ":[/red] " + _("invalid settings: {error}").format(error=exc))
         raise typer.Exit(6) from exc
 
 
@@ -76,7 +76,8 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
             return fn(*args, **kwargs)
         except ResonanzError as exc:
             code = next((c for t, c in EXIT_CODES.items() if isinstance(exc, t)), 1)
-            err_console.print(f"[red]{_('error')}:[/red] {exc}", markup=True, highlight=False)
+            label = _("error")  # outside the f-string, where the message extractor can see it
+            err_console.print(f"[red]{label}:[/red] {exc}", markup=True, highlight=False)
             raise typer.Exit(code) from exc
 
     return wrapper

@@ -223,6 +223,9 @@ def test_correction_goes_through_the_feedback_action(
         assert entry.actor == client.principal.email  # type: ignore[attr-defined]
     page = client.get(response.headers["location"]).text
     assert "Correction saved." in page
+    assert "data-corrections" in page
+    assert f"{client.principal.email} set sentiment from " in page and " to negative on " in page  # type: ignore[attr-defined]
+    assert "clearly angry" in page
 
 
 def test_correction_refusals(client_as: Callable[..., TestClient], seeded: Seeded, db: Database) -> None:

@@ -44,6 +44,8 @@ DOMAIN_MESSAGES = (
 #: ExplorerQuery's field -> the form field its error is shown next to
 FORM_FIELDS = {"source_ids": "source", "platforms": "platform", "langs": "lang", "sentiments": "sentiment",
                "intents": "intent", "since": "since", "until": "until", "author": "author", "q": "q"}  # fmt: skip
+TASK_NAMES = {"sentiment": N_("sentiment"), "intent": N_("intent"), "offensive": N_("offensiveness"),
+              "language": N_("language")}  # fmt: skip
 _COLUMN = re.compile(r"column (\d+)")
 
 LABEL_NAMES = {
@@ -162,6 +164,7 @@ def mention_detail(
         "can_correct": principal.can(Permission.mentions_correct),
         "labels": {task: LABELS[task] for task in CORRECTABLE},
         "label_names": LABEL_NAMES,
+        "task_names": TASK_NAMES,
         "corrected": request.query_params.get("corrected") in CORRECTABLE,
         "safe_url": safe_url,
     }

@@ -3,29 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, literal_column, select
 from sqlalchemy.orm import Session
 
+from resonanz.mentions.explorer_plan import ENGAGEMENT_POSTGRESQL, ENGAGEMENT_SQLITE
 from resonanz.mentions.explorer_schemas import MentionSummary
 from resonanz.mentions.models import Author, Mention
 from resonanz.sources.models import Source
 
 SNIPPET_CHARS = 280
-ENGAGEMENT_KEYS = ("likes", "shares", "replies", "comments")
 
 
-def engagement(metrics: Any) -> float:
-    """likes + shares + replies + comments, as the explorer's engagement sort counts them (numbers only)."""
-    if not isinstance(metrics, dict):
-        return 0
-    total: float = 0
-    for key in ENGAGEMENT_KEYS:
-        value = metrics.get(key)
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            total += value
-    return total
+def _number(value: Any) -> float:
+    return int(value) if isinstance(value, Decimal) and value == value.to_integral_value() else float(value or 0)
 
 
 def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
@@ -40,6 +33,10 @@ def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
 def summaries(session: Session, ids: Sequence[int]) -> list[MentionSummary]:
     if not ids:
         return []
+    # engagement computed by the database (the sort's own expression): parsing every row's
+    # metrics JSON in Python was a fifth of a page's time
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    engagement_sql: ColumnElement[Any] = literal_column(ENGAGEMENT_SQLITE if sqlite else ENGAGEMENT_POSTGRESQL)
     stmt = (
         select(
             Mention.id,
@@ -59,7 +56,7 @@ def summaries(session: Session, ids: Sequence[int]) -> list[MentionSummary]:
             Mention.intent,
             Mention.needs_response,
             Mention.risk_score,
-            Mention.metrics,
+            engagement_sql,
             Mention.parent_id,
             Mention.duplicate_of_id,
         )
@@ -72,7 +69,7 @@ def summaries(session: Session, ids: Sequence[int]) -> list[MentionSummary]:
         by_id[r[0]] = MentionSummary(
             id=r[0], platform=r[1], kind=r[2], source_id=r[3], source_name=r[4], author_id=r[5], author_handle=r[6],
             author_name=r[7], published_at=r[8], title=r[9], snippet=snippet(r[10] or ""), url=r[11], lang=r[12],
-            sentiment=r[13], intent=r[14], needs_response=r[15], risk=r[16], engagement=engagement(r[17]),
+            sentiment=r[13], intent=r[14], needs_response=r[15], risk=r[16], engagement=_number(r[17]),
             parent_id=r[18], duplicate_of_id=r[19],
         )  # fmt: skip
     return [by_id[i] for i in ids if i in by_id]

@@ -238,11 +238,14 @@ class Plan:
             if not rows:
                 break
             members = self._fts_members(session, [mid for mid, _ in rows])
-            found.extend(r for r in rows if r[0] in members)
+            hits = [r for r in rows if r[0] in members]
+            found.extend(hits)
             if len(rows) < chunk:
                 break
             after = (rows[-1][1], rows[-1][0])
-            chunk = min(chunk * 2, 8192)
+            # the next chunk sized by the hit rate so far (doubling alone read twice the rows needed)
+            rate = max(len(hits), 1) / len(rows)
+            chunk = max(64, min(int((stop - len(found)) / rate * 1.25), chunk * 16, 16384))
         return found[:stop]
 
     def _fts_members(self, session: Session, ids: list[int]) -> set[int]:

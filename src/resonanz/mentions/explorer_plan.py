@@ -8,14 +8,17 @@ then sort 800,000 rows; and a full-text match written as ``id IN (SELECT rowid F
 Every filter column leads an index ``(column, published_at, id)`` (migration 0004), so:
 
 * **Driver.** Of the filters present, the one with the fewest rows drives: each filter's size is
-  measured by reading at most ``SMALL`` ids from its index (index-only, well under a millisecond
-  each). The page is then read in order from the driver's index, one ordered, limited branch per
-  filter value (``UNION ALL``: an ``IN`` list would lose the index order), the other filters
-  checked on each row. No filter: the ``published_at`` index itself.
+  measured by counting at most ``SMALL`` entries of its index (index-only, well under a
+  millisecond each; kept for a minute, since sizes only choose the plan). The page is then read
+  in order from the driver's index, one ordered, limited branch per filter value (``UNION ALL``:
+  an ``IN`` list would lose the index order), the other filters checked on each row. No filter:
+  the ``published_at`` index itself.
 * **Small sets.** When the full-text matches (or, for the engagement sort, the driver's rows)
   are fewer than ``SMALL``, they are all fetched by id and sorted: cheaper than walking an index.
-* **Common words.** Otherwise the page is walked in order as above and each row is probed in the
-  full-text index (``EXISTS … rowid = mention.id``), stopping after one page.
+* **Common words.** Otherwise the page is walked in order as above, in chunks, and the full-text
+  index is asked which of a chunk's ids match, one query per range of nearby ids (SQLite; on
+  PostgreSQL an ``EXISTS`` probe per row, which its planner turns into a join), stopping after one
+  page. Several broad filters walk ``ix_mention_published``, which carries the filter columns.
 
 On SQLite the chosen index is named (``INDEXED BY`` / ``NOT INDEXED``), so plans do not depend
 on statistics. PostgreSQL gets the same SQL shapes without hints: its planner has statistics.

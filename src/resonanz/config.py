@@ -71,9 +71,13 @@ class Settings(BaseSettings):
         default=0.5, ge=0, le=1, description="the cascade re-scores mentions whose fast sentiment score is below this"
     )
     sentiment_cascade_max_share: float = Field(
-        default=0.01, ge=0, le=1,
+        default=0.002, ge=0, le=1,
         description="at most this share of each batch is re-scored (least confident first); bounds the cascade's cost",
     )  # fmt: skip
+    sentiment_cascade_langs: list[str] = Field(
+        default_factory=lambda: ["en"],
+        description="languages the sentiment cascade re-scores; German's encoder costs ~10x English's per mention",
+    )
     sentiment_transformers_model: Path | None = Field(
         default=None,
         description="a local Hugging Face sequence-classification model directory used as the accurate sentiment tier"

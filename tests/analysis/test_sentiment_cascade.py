@@ -85,6 +85,11 @@ def test_cascade_uses_the_trained_head(trained: Path, monkeypatch: pytest.Monkey
     assert [r["label"] for r in results] == [head.labels[i] for i in expected.argmax(axis=1)]
     capped = classify(texts, ["en"] * len(texts), tier="cascade", threshold=1.01, max_share=0.2, directory=trained)
     assert sum(r["tier"] == "accurate" for r in capped) == 3  # ceil(0.2 * 14)
+    german_only = classify(
+        texts, ["en"] * len(texts), tier="cascade", threshold=1.01, max_share=1.0, directory=trained,
+        cascade_langs=("de",),
+    )  # fmt: skip
+    assert all(r["tier"] == "fast" for r in german_only)
 
 
 def test_a_missing_encoder_keeps_the_fast_result_and_says_why(trained: Path) -> None:

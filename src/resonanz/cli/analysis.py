@@ -123,6 +123,7 @@ def evaluate(
             "threshold": cfg.sentiment_cascade_threshold if threshold is None else threshold,
             "max_share": cfg.sentiment_cascade_max_share if max_share is None else max_share,
             "transformers_dir": cfg.sentiment_transformers_model, "cache_dir": cfg.data_dir / "models",
+            "cascade_langs": cfg.sentiment_cascade_langs,
         }  # fmt: skip
     started = time.perf_counter()
     predicted = model.predict(texts, langs, tier=tier, **options)

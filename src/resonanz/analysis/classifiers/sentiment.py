@@ -36,7 +36,7 @@ LANGS = ("de", "en")
 #: default cascade threshold: re-score texts whose fast-tier score is below this
 DEFAULT_THRESHOLD = 0.5
 #: default cap on the share of a batch the cascade re-scores (bounds the accurate tier's cost)
-DEFAULT_MAX_SHARE = 0.01
+DEFAULT_MAX_SHARE = 0.002
 FEATURIZER = Featurizer(bits=18, word_n=2, char_range=(3, 5))
 C = 4.0
 SEED = 0
@@ -98,33 +98,40 @@ def chosen_for_rescoring(scores: Sequence[float], *, threshold: float, max_share
 def classify(
     texts: Sequence[str], langs: Sequence[str | None], *, tier: str = "fast",
     threshold: float = DEFAULT_THRESHOLD, max_share: float = DEFAULT_MAX_SHARE, directory: Path = ARTIFACTS,
-    cache_dir: Path | None = None, transformers_dir: Path | None = None,
+    cache_dir: Path | None = None, transformers_dir: Path | None = None, cascade_langs: Sequence[str] = LANGS,
 ) -> list[dict[str, Any]]:  # fmt: skip
     """One result per text. ``tier``: ``fast`` (every text), ``accurate`` (every text through the
     accurate tier where it is installed) or ``cascade`` (the accurate tier for texts whose fast
-    score is below ``threshold``, at most ``max_share`` of each language's part of the batch).
+    score is below ``threshold``, at most ``max_share`` of the batch, least confident first).
     Texts in a language without a model get ``{"label": None, "reason": "unsupported language"}``.
     ``cache_dir``: where converted encoder weights are cached (default: the user's data dir);
-    ``transformers_dir``: a local Hugging Face model that replaces the built-in accurate tier."""
+    ``transformers_dir``: a local Hugging Face model that replaces the built-in accurate tier;
+    ``cascade_langs``: the languages the cascade re-scores (the German encoder costs ~10x the English one)."""
     results: list[dict[str, Any]] = [{"label": None, "reason": "unsupported language"} for _ in texts]
     shared: dict[Featurizer, Features] = {}  # the whole batch featurised once (and shared with offensive)
+    groups: list[tuple[str, list[int], list[dict[str, Any]], npt.NDArray[np.float32]]] = []
     for lang in LANGS:
         idx = [i for i, lg in enumerate(langs) if lg == lang]
         model = fast_model(lang, directory) if idx else None
         if model is None:
             continue
-        batch = [texts[i] for i in idx]
         if model.featurizer not in shared:
             shared[model.featurizer] = featurize(model.featurizer, texts)
         feats = shared[model.featurizer]
         fast, proba = _fast(model, feats if len(idx) == len(texts) else feats.take(idx), "fast")
-        if tier == "accurate":
-            _rescore(lang, batch, fast, proba, list(range(len(fast))), directory, cache_dir, transformers_dir)
-        elif tier == "cascade":
-            chosen = chosen_for_rescoring([r["score"] for r in fast], threshold=threshold, max_share=max_share)
-            _rescore(lang, batch, fast, proba, chosen, directory, cache_dir, transformers_dir)
+        groups.append((lang, idx, fast, proba))
         for i, result in zip(idx, fast, strict=True):
             results[i] = result
+    if tier not in ("accurate", "cascade"):
+        return results
+    scored = [i for lang, idx, _, _ in groups if tier == "accurate" or lang in cascade_langs for i in idx]
+    picked = set(scored)
+    if tier == "cascade":  # the share cap is over the whole batch, so its cost is bounded per batch
+        order = chosen_for_rescoring([results[i]["score"] for i in scored], threshold=threshold, max_share=max_share)
+        picked = {scored[j] for j in order}
+    for lang, idx, fast, proba in groups:
+        chosen = [j for j, i in enumerate(idx) if i in picked]
+        _rescore(lang, [texts[i] for i in idx], fast, proba, chosen, directory, cache_dir, transformers_dir)
     return results
 
 
@@ -182,14 +189,14 @@ class SentimentTask:
     def predict(
         self, texts: Sequence[str], langs: Sequence[str | None], *, tier: str = "cascade",
         threshold: float = DEFAULT_THRESHOLD, max_share: float = DEFAULT_MAX_SHARE,
-        transformers_dir: Path | None = None, cache_dir: Path | None = None,
+        transformers_dir: Path | None = None, cache_dir: Path | None = None, cascade_langs: Sequence[str] = LANGS,
     ) -> list[str]:  # fmt: skip
         """Labels for evaluation; an example without a de/en language is routed by py3langid
         restricted to de/en, and a text no model judges counts as neutral."""
         routed = [lg if lg in LANGS else str(_two_way().classify(t)[0]) for t, lg in zip(texts, langs, strict=True)]
         results = classify(
             texts, routed, tier=tier, threshold=threshold, max_share=max_share, transformers_dir=transformers_dir,
-            cache_dir=cache_dir,
+            cache_dir=cache_dir, cascade_langs=cascade_langs,
         )  # fmt: skip
         rescored = sum(r.get("tier") == "accurate" for r in results)
         reasons = sorted({str(r["accurate"]) for r in results if "accurate" in r})

@@ -40,19 +40,36 @@ def out_of_fold(texts: Sequence[str], labels: Sequence[str], *, folds: int = FOL
     for k in range(folds):
         train = np.flatnonzero(fold != k)
         model = LinearModel.fit(
-            [texts[i] for i in train.tolist()], list(y[train]), featurizer=FEATURIZER, c=C, seed=SEED
+            [texts[i] for i in train.tolist()], list(y[train]), featurizer=FEATURIZER, c=C, seed=SEED, calibrate_share=0
         )
         cols = [model.labels.index(label) for label in LABELS]
         out[fold == k] = model.predict_proba([t for t, f in zip(texts, fold, strict=True) if f == k])[:, cols]
     return out
 
 
+def cache_path(cache_dir: Path, kind: str, texts: Sequence[str]) -> Path:
+    """Where a per-text array for exactly these texts is kept (``kind`` names what it holds)."""
+    digest = hashlib.sha256("\x1e".join(texts).encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return cache_dir / f"{kind}-{digest}.npy"
+
+
+def out_of_fold_cached(texts: Sequence[str], labels: Sequence[str], cache_dir: Path) -> npt.NDArray[np.float32]:
+    path = cache_path(cache_dir, "oof-" + hashlib.sha256("\x1e".join(labels).encode()).hexdigest()[:8], texts)
+    if path.exists():
+        cached: npt.NDArray[np.float32] = np.load(path)
+        if cached.shape == (len(texts), len(LABELS)):
+            return cached
+    proba = out_of_fold(texts, labels)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.save(path, proba)
+    return proba
+
+
 def embed_cached(
     name: str, embed: sentiment_encoders.Embed, texts: Sequence[str], cache_dir: Path
 ) -> npt.NDArray[np.float32]:
     """``embed(texts)``, kept in ``cache_dir`` keyed by encoder and texts."""
-    digest = hashlib.sha256("\x1e".join(texts).encode("utf-8", "surrogatepass")).hexdigest()[:16]
-    path = cache_dir / f"embeddings-{name}-{digest}.npy"
+    path = cache_path(cache_dir, f"embeddings-{name}", texts)
     if path.exists():
         cached: npt.NDArray[np.float32] = np.load(path)
         if cached.shape[0] == len(texts):
@@ -95,7 +112,7 @@ def train_accurate(
         emb = embed_cached(key, encoder, texts, cache_dir) if embed is None else np.asarray(encoder(texts))
         head = sentiment_accurate.train_head(
             texts, labels, fast=fast, embed=encoder, out=sentiment_accurate.head_path(lang, out_dir),
-            c=HEAD_C.get(lang, 1.0), fast_proba=out_of_fold(texts, labels), embeddings=emb,
+            c=HEAD_C.get(lang, 1.0), fast_proba=out_of_fold_cached(texts, labels, cache_dir), embeddings=emb,
             meta={"lang": lang, "encoder": name, "rows": len(rows),
                   "trained_on": {s: corpus.sources[s] for s in sorted({r[2] for r in rows})}},
         )  # fmt: skip

@@ -51,7 +51,7 @@ class SentimentStage(Stage):
         results = classify(
             [d.full_text for d in docs], langs, tier=cfg.sentiment_tier, threshold=cfg.sentiment_cascade_threshold,
             max_share=cfg.sentiment_cascade_max_share, cache_dir=cfg.data_dir / "models",
-            transformers_dir=cfg.sentiment_transformers_model,
+            transformers_dir=cfg.sentiment_transformers_model, cascade_langs=cfg.sentiment_cascade_langs,
         )  # fmt: skip
         for result, lang, up in zip(results, langs, upstream, strict=True):
             if result.get("label") is not None:

@@ -23,7 +23,8 @@ ANALYSIS_COLUMNS = frozenset(
     {"lang", "lang_confidence", "sentiment", "sentiment_score", "intent", "needs_response", "risk_score", "offensive"}
 )
 
-#: Columns that lead an index ``(column, published_at, id)`` for the explorer's filters.
+#: Columns that lead an index ``(column, published_at, id)`` for the explorer's filters (the
+#: author's also carries ``sentiment``: the author card counts their mentions per sentiment).
 EXPLORER_INDEXED = ("lang", "sentiment", "intent", "source_id", "author_id", "platform")
 #: ``ix_mention_published``: the list order plus the filter columns, so a walk in time order with
 #: several broad filters reads the index only.
@@ -109,7 +110,10 @@ class Mention(Base):
         Index("ix_mention_parent_ext", "platform", "parent_external_id"),
         # The explorer's filters (migration 0004): each leads an index in list order, so a filtered
         # page is an index walk. The engagement expression index lives in the migration only.
-        *(Index(f"ix_mention_{c}_published", c, "published_at", "id") for c in EXPLORER_INDEXED),
+        *(
+            Index(f"ix_mention_{c}_published", c, "published_at", "id", *(("sentiment",) if c == "author_id" else ()))
+            for c in EXPLORER_INDEXED
+        ),
         Index("ix_mention_duplicate_of_id", "duplicate_of_id"),
     )
 

@@ -55,7 +55,8 @@ def upgrade() -> None:
     op.create_index("ix_mention_published", "mention", list(COVERING), unique=False)
     for old, column in REPLACED:
         op.drop_index(old, table_name="mention")
-        op.create_index(f"ix_mention_{column}_published", "mention", [column, "published_at", "id"], unique=False)
+        extra = ["sentiment"] if column == "author_id" else []  # the author card's sentiment split, index-only
+        op.create_index(f"ix_mention_{column}_published", "mention", [column, "published_at", "id", *extra])
     op.create_index("ix_mention_platform_published", "mention", ["platform", "published_at", "id"], unique=False)
     op.create_index("ix_mention_duplicate_of_id", "mention", ["duplicate_of_id"], unique=False)
     op.create_index("ix_author_handle", "author", ["handle"], unique=False)

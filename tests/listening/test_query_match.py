@@ -148,3 +148,11 @@ def test_matcher_with_1000_queries_equals_each_query_alone() -> None:
         total += len(expected)
     assert total > 0
     assert matcher.match_batch(docs[:3]) == [matcher.match(d) for d in docs[:3]]
+
+
+def test_prepared_doc_takes_the_body_ingest_folded() -> None:
+    from resonanz.mentions.search_index import index_body
+
+    doc = Doc(title="Störung", text="Die Straße ist gesperrt")
+    given = PreparedDoc(doc, folded=index_body(doc.title, doc.text))
+    assert given.word_list == PreparedDoc(doc).word_list == ["stoerung", "die", "strasse", "ist", "gesperrt"]

@@ -47,10 +47,12 @@ class PreparedDoc:
 
     __slots__ = ("__dict__", "doc", "folded", "joined", "word_list", "word_set")
 
-    def __init__(self, doc: Doc) -> None:
+    def __init__(self, doc: Doc, *, folded: str | None = None) -> None:
+        """``folded``: the body ingest already folded for the index (``index_body(title, text)``),
+        so a mention is not folded twice on its way in."""
         self.doc = doc
         # the same body the full-text index gets (mentions.search_index.index_body)
-        self.folded = fold(f"{doc.title}\n{doc.text}" if doc.title else doc.text)
+        self.folded = folded if folded is not None else fold(f"{doc.title}\n{doc.text}" if doc.title else doc.text)
         self.word_list = words(self.folded)
         self.word_set = frozenset(self.word_list)
         # The words with one space around each: a phrase or a word prefix is a substring test

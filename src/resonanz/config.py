@@ -71,8 +71,8 @@ class Settings(BaseSettings):
         default=0.5, ge=0, le=1, description="the cascade re-scores mentions whose fast sentiment score is below this"
     )
     sentiment_cascade_max_share: float = Field(
-        default=0.002, ge=0, le=1,
-        description="at most this share of each batch is re-scored (least confident first); bounds the cascade's cost",
+        default=0.0005, ge=0, le=1,
+        description="at most this share of mentions is re-scored (least confident first); bounds the cascade's cost",
     )  # fmt: skip
     sentiment_cascade_langs: list[str] = Field(
         default_factory=lambda: ["en"],

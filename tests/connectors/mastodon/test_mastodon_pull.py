@@ -212,3 +212,11 @@ def test_config_accepts_a_bare_host_and_comma_lists() -> None:
     stored = validate_config("mastodon", {"url": "social.example/", "hashtags": "#Bahn, zug", "queries": "radwerk"})
     assert stored["instance"] == "https://social.example" and stored["hashtags"] == ["Bahn", "zug"]
     assert stored["queries"] == ["radwerk"] and "token" not in str(stored).replace("token_env", "")
+
+
+def test_an_unreadable_secrets_file_disables_with_the_reason(mastodon: MastodonWorld) -> None:
+    assert mastodon.settings.secrets_file is not None
+    mastodon.settings.secrets_file.write_text("{not json", encoding="utf-8")
+    source_id = mastodon.add_source(notifications=True)
+    run = mastodon.pull(source_id)
+    assert "is not readable JSON" in (run.error or "") and mastodon.source(source_id).health == SourceHealth.DISABLED

@@ -31,6 +31,7 @@ from resonanz.connectors.base import (
     RawItem,
     Rejected,
     ReplyKind,
+    read_secret,
 )
 from resonanz.connectors.bluesky.parse import (
     PLATFORM,
@@ -48,7 +49,6 @@ from resonanz.connectors.http_api import MalformedBodyError, Response, call, com
 from resonanz.connectors.windows import Window
 from resonanz.errors import ConnectorPermanentError
 from resonanz.mentions.schemas import MentionIn
-from resonanz.sources.secrets import resolve_secret
 
 DEFAULT_PASSWORD_ENV = "RESONANZ_BLUESKY_APP_PASSWORD"  # noqa: S105 (a variable name, not a secret)
 OVERLAP_S = 120.0  # posts are indexed a little after their sortAt; read that far back again
@@ -165,7 +165,7 @@ class BlueskyConnector(Connector):
 
     def _session(self, client: httpx.Client) -> tuple[str, str]:
         """``(accessJwt, did)`` of a fresh session; the tokens are never stored."""
-        password = resolve_secret(self.cfg.password_env, settings=self.settings)
+        password = read_secret(self.cfg.password_env, settings=self.settings)
         if password is None:
             raise ConnectorPermanentError(
                 f"no Bluesky app password: set the environment variable {self.cfg.password_env} (or that key in "

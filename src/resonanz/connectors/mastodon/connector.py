@@ -37,6 +37,7 @@ from resonanz.connectors.base import (
     RawItem,
     Rejected,
     ReplyKind,
+    read_secret,
 )
 from resonanz.connectors.http_api import MalformedBodyError, Response, call, compact_json
 from resonanz.connectors.mastodon.parse import (
@@ -50,7 +51,6 @@ from resonanz.connectors.mastodon.parse import (
 from resonanz.errors import ConnectorPermanentError
 from resonanz.mentions.schemas import MentionIn
 from resonanz.mentions.text import html_to_text, normalize_whitespace
-from resonanz.sources.secrets import resolve_secret
 
 DEFAULT_TOKEN_ENV = "RESONANZ_MASTODON_TOKEN"  # noqa: S105 (a variable name, not a secret)
 _LINK = re.compile(r"<(?P<url>[^>]*)>\s*;\s*rel=\"?(?P<rel>[^\";]+)\"?")
@@ -159,7 +159,7 @@ class MastodonConnector(Connector):
         return self.config
 
     def _token(self, *, required: bool) -> str | None:
-        token = resolve_secret(self.cfg.token_env, settings=self.settings)
+        token = read_secret(self.cfg.token_env, settings=self.settings)
         if token is None and required:
             raise ConnectorPermanentError(
                 f"no Mastodon access token: set the environment variable {self.cfg.token_env} (or that key in "

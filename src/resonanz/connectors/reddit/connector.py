@@ -31,6 +31,7 @@ from resonanz.connectors.base import (
     RawItem,
     Rejected,
     ReplyKind,
+    read_secret,
 )
 from resonanz.connectors.http_api import MalformedBodyError, Response, call, compact_json, error_message
 from resonanz.connectors.reddit.parse import PLATFORM, WEB, parse_thing, thing_time
@@ -38,7 +39,6 @@ from resonanz.connectors.windows import Window
 from resonanz.errors import ConnectorPermanentError, ConnectorTransientError
 from resonanz.mentions.schemas import MentionIn
 from resonanz.mentions.text import normalize_whitespace
-from resonanz.sources.secrets import resolve_secret
 
 OVERLAP_S = 300.0
 DEFAULT_SECRET_ENV = "RESONANZ_REDDIT_CLIENT_SECRET"  # noqa: S105 (a variable name, not a secret)
@@ -127,7 +127,7 @@ class RedditConnector(Connector):
         return httpx.Client(timeout=self.settings.http_timeout_s, follow_redirects=False)
 
     def _token(self, client: httpx.Client, *, user: bool) -> str:
-        secret = resolve_secret(self.cfg.client_secret_env, settings=self.settings)
+        secret = read_secret(self.cfg.client_secret_env, settings=self.settings)
         if secret is None:
             raise ConnectorPermanentError(
                 f"no Reddit client secret: set the environment variable {self.cfg.client_secret_env} (or that key "
@@ -135,7 +135,7 @@ class RedditConnector(Connector):
             )
         form: dict[str, str] = {"grant_type": "client_credentials"}
         if self.cfg.username:
-            password = resolve_secret(self.cfg.password_env, settings=self.settings)
+            password = read_secret(self.cfg.password_env, settings=self.settings)
             if password is None:
                 raise ConnectorPermanentError(
                     f"no password for u/{self.cfg.username}: set the environment variable {self.cfg.password_env}"

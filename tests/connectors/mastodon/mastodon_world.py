@@ -99,8 +99,15 @@ class FakeMastodon:
         if path == "/api/v2/search":
             words = request.url.params["q"].lower().split()
             found = [s for s in self.statuses if all(w in s["content"].lower() for w in words)]
-            page = self._page(request, found)
-            body = {"accounts": [], "statuses": json.loads(page.content), "hashtags": []}
+            # search sorts by id, newest first, and min_id / max_id only bound the range (unlike timelines)
+            params = request.url.params
+            ordered = sorted(found, key=lambda o: order_key(o["id"]), reverse=True)
+            if params.get("max_id"):
+                ordered = [o for o in ordered if order_key(o["id"]) < order_key(params["max_id"])]
+            if params.get("min_id"):
+                ordered = [o for o in ordered if order_key(o["id"]) > order_key(params["min_id"])]
+            chosen = copy.deepcopy(ordered[: min(int(params.get("limit", "20")), 40)])
+            body = {"accounts": [], "statuses": chosen, "hashtags": []}
             return httpx.Response(200, json=body, headers=self._headers())  # search has no Link header
         if path == "/api/v1/notifications":
             types = request.url.params.get_list("types[]")

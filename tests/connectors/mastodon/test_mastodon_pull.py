@@ -220,3 +220,20 @@ def test_an_unreadable_secrets_file_disables_with_the_reason(mastodon: MastodonW
     source_id = mastodon.add_source(notifications=True)
     run = mastodon.pull(source_id)
     assert "is not readable JSON" in (run.error or "") and mastodon.source(source_id).health == SourceHealth.DISABLED
+
+
+def test_search_walks_down_from_the_newest_match_without_gaps_across_restarts(mastodon: MastodonWorld) -> None:
+    """Search answers the newest matches above min_id, so walking up from min_id would skip."""
+    mastodon.server.add(*(make_status(n, text=f"Radwerk {n}") for n in range(1, 8)))
+    source_id = mastodon.add_source(queries=["radwerk"], limit=5, max_pages=2)
+    assert mastodon.pull(source_id).new == 5
+    mastodon.server.add(*(make_status(n, text=f"Radwerk {n}") for n in range(8, 22)))  # 14 new
+    second = mastodon.pull(source_id)
+    assert second.new == 10 and any("max_pages=2" in w for w in second.warnings)
+    state = mastodon.source(source_id).cursor["streams"]["search:radwerk"]
+    assert state["min_id"] == str(111000000000001007) and state["pending"]["newest"] == str(111000000000001021)
+    mastodon.server.add(*(make_status(n, text=f"Radwerk {n}") for n in range(22, 25)))
+    assert [mastodon.pull(source_id).new for _ in range(3)] == [4, 3, 0]
+    assert ids(mastodon) == expected(range(3, 25))
+    last = [r for r in mastodon.server.requests if r.url.path == "/api/v2/search"][-1]
+    assert last.url.params["min_id"] == str(111000000000001024)

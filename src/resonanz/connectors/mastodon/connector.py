@@ -6,12 +6,14 @@ kinds of stream: hashtag timelines (``/api/v1/timelines/tag/:tag``), full-text s
 (``/api/v2/search?type=statuses``) and the mentions of the source's own account
 (``/api/v1/notifications?types[]=mention``). Each stream keeps its own position in the cursor.
 
-**No gaps, no duplicates.** Mastodon's ``min_id`` returns the statuses *immediately* newer than
-an id (``since_id`` would return the newest ones and skip what lies between), so a pull walks
-forward page by page from the stored ``min_id``, following the ``Link: <…min_id=…>; rel="prev"``
-header while pages come back full, and stores the newest id it fully processed. A pull that stops
-early (``max_pages``, a rate limit running out, a malformed page) stores how far it got, and the
-next pull goes on from there. The first pull of a stream takes only the newest page.
+**No gaps, no duplicates.** On timelines and notifications Mastodon's ``min_id`` returns the
+statuses *immediately* newer than an id (``since_id`` would return the newest ones and skip
+what lies between), so a pull walks forward page by page from the stored ``min_id``, following
+the ``Link: <…min_id=…>; rel="prev"`` header while pages come back full, and stores the newest
+id it fully processed. A pull that stops early (``max_pages``, a rate limit running out, a
+malformed page) stores how far it got, and the next pull goes on from there. Search answers the
+newest matches above ``min_id`` instead, so a search is walked down with ``max_id`` (see
+:meth:`MastodonConnector._pull_search`). The first pull of a stream takes only the newest page.
 
 Errors follow :mod:`resonanz.connectors.http_api`; the ``X-RateLimit-Reset`` time of a 429 becomes
 the retry delay, and a pull stops early (with a warning) when ``X-RateLimit-Remaining`` reaches 0.
@@ -212,7 +214,8 @@ class MastodonConnector(Connector):
         client = self.http if self.http is not None else self._client()
         try:
             for key, path, params, what in self.streams():
-                stopped = self._pull_stream(client, result, states, key, path, params, what, token)
+                walk = self._pull_search if key.startswith("search:") else self._pull_stream
+                stopped = walk(client, result, states, key, path, params, what, token)
                 if stopped:
                     break  # the rate limit is used up: the other streams wait for the next pull
         finally:
@@ -240,30 +243,10 @@ class MastodonConnector(Connector):
             query = [*params, ("limit", self.cfg.limit)] + ([("min_id", min_id)] if min_id else [])
             response = self._get(client, path, query, token, what)
             location = f"{what}, page {page_no}"
-            try:
-                objects = self._objects(response, key)
-            except MalformedBodyError as exc:
-                result.rejected.append(
-                    Rejected(
-                        payload=response.body,
-                        reason=str(exc),
-                        location=location,
-                        stage="fetch",
-                        content_type=response.headers.get("content-type"),
-                        context={"url": response.url, "stream": key},
-                    )
-                )
+            objects = self._take(response, key, location, result)
+            if objects is None:
                 break  # keep min_id: the next pull asks for the same page again
             ids = [str(obj["id"]) for obj in objects if isinstance(obj, dict) and obj.get("id")]
-            field = "notification" if key == "notifications" else "status"
-            for n, obj in enumerate(objects):
-                result.items.append(
-                    RawItem(
-                        payload=compact_json({"instance": self.cfg.instance, field: obj}),
-                        location=f"{location}, item {n + 1}",
-                        context={"stream": key},
-                    )
-                )
             if ids:
                 min_id = self._next_min_id(response, ids)
                 state["min_id"] = min_id
@@ -280,6 +263,88 @@ class MastodonConnector(Connector):
         else:
             result.warnings.append(f"{what}: stopped after max_pages={self.cfg.max_pages}; the next pull goes on")
         return False
+
+    def _pull_search(
+        self,
+        client: httpx.Client,
+        result: PullResult,
+        states: dict[str, dict[str, Any]],
+        key: str,
+        path: str,
+        params: list[tuple[str, Any]],
+        what: str,
+        token: str | None,
+    ) -> bool:
+        """Walk a search *down* from the newest result to the stored ``min_id``.
+
+        Mastodon's search answers the newest matches above ``min_id`` (it sorts by id, newest
+        first), not the ones immediately after it as timelines do, so walking up would skip what
+        lies between. Each page's oldest id becomes ``max_id`` for the next; a pass that stops
+        early stores that ``max_id`` and the newest id seen as ``pending``, and only a pass that
+        reaches ``min_id`` moves it up. True when the rate limit ran out.
+        """
+        state = dict(states.get(key) or {})
+        lower: str | None = state.get("min_id")
+        stored = state.get("pending")
+        pending: dict[str, Any] = stored if isinstance(stored, dict) else {}
+        upper: str | None = pending.get("max_id")
+        newest: str | None = pending.get("newest")
+        first_pull = lower is None and not pending
+        complete = stopped = False
+        for page_no in range(1, self.cfg.max_pages + 1):
+            bounds = [("min_id", lower)] if lower else []
+            bounds += [("max_id", upper)] if upper else []
+            response = self._get(client, path, [*params, ("limit", self.cfg.limit), *bounds], token, what)
+            objects = self._take(response, key, f"{what}, page {page_no}", result)
+            if objects is None:
+                break
+            ids = [str(obj["id"]) for obj in objects if isinstance(obj, dict) and obj.get("id")]
+            if ids:
+                newest = max([*ids, *([newest] if newest else [])], key=id_order)
+                upper = min(ids, key=id_order)
+            remaining = response.remaining()
+            if remaining is not None and remaining <= 0:
+                result.warnings.append(f"the instance's rate limit is used up after {what}; the next pull goes on")
+                stopped = True
+                break
+            if first_pull or len(objects) < self.cfg.limit:
+                complete = True
+                break
+        else:
+            result.warnings.append(f"{what}: stopped after max_pages={self.cfg.max_pages}; the next pull goes on")
+        if complete:
+            states[key] = {"min_id": newest or lower}
+        elif upper or newest:
+            states[key] = {"min_id": lower, "pending": {"max_id": upper, "newest": newest}}
+        return stopped
+
+    def _take(self, response: Response, key: str, location: str, result: PullResult) -> list[Any] | None:
+        """The page's objects as raw items added to ``result``; None (and the page quarantined) when
+        the body is not the documented JSON."""
+        try:
+            objects = self._objects(response, key)
+        except MalformedBodyError as exc:
+            result.rejected.append(
+                Rejected(
+                    payload=response.body,
+                    reason=str(exc),
+                    location=location,
+                    stage="fetch",
+                    content_type=response.headers.get("content-type"),
+                    context={"url": response.url, "stream": key},
+                )
+            )
+            return None
+        field = "notification" if key == "notifications" else "status"
+        for n, obj in enumerate(objects):
+            result.items.append(
+                RawItem(
+                    payload=compact_json({"instance": self.cfg.instance, field: obj}),
+                    location=f"{location}, item {n + 1}",
+                    context={"stream": key},
+                )
+            )
+        return objects
 
     def _next_min_id(self, response: Response, ids: list[str]) -> str:
         """The newest id of the page, from the ``rel="prev"`` link when it points at this instance."""

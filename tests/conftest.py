@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
+import resonanz.db.all_models  # noqa: F401  (every table on the metadata)
 from resonanz.config import Settings
 from resonanz.db.base import Base
 from resonanz.db.database import Database, open_database

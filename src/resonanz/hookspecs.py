@@ -8,6 +8,10 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from sqlalchemy.orm import Session
+
     from resonanz.analysis.stages.base import Stage
     from resonanz.connectors.base import Connector
 
@@ -23,3 +27,16 @@ def register_connectors() -> list[type[Connector]]:  # type: ignore[empty-body]
 @hookspec
 def register_stages() -> list[type[Stage]]:  # type: ignore[empty-body]
     """Return analysis stage classes; the runner orders them by what they require."""
+
+
+@hookspec
+def mentions_matched(session: Session, mention_ids: Sequence[int]) -> None:
+    """Called inside the analysis transaction after a batch of mentions was analysed and its
+    listening-query matches were stored (``query_match``), so listeners see the final labels and
+    matches: dashboard rollups refresh their buckets, case intake decides which mentions need an
+    answer. Keep it cheap (a few set-based statements per batch) or enqueue a job; never commit."""
+
+
+@hookspec
+def register_notifiers() -> list[type[object]]:  # type: ignore[empty-body]
+    """Return notifier classes (e-mail, webhook, chat …) that alerts and reports can deliver through."""

@@ -8,7 +8,13 @@ import pluggy
 
 from resonanz import hookspecs
 
-BUILTIN_PLUGINS = ("resonanz.connectors.builtin", "resonanz.analysis.builtin")
+BUILTIN_PLUGINS = (
+    "resonanz.connectors.builtin",
+    "resonanz.analysis.builtin",
+    "resonanz.listening.rollups_plugin",
+    "resonanz.cases.intake_plugin",
+    "resonanz.notifications.builtin",
+)
 
 
 @functools.cache

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
-from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -21,7 +20,7 @@ from resonanz.accounts.permissions import Role
 from resonanz.cli.main import app as cli_app
 from resonanz.config import Settings
 from resonanz.db.database import Database
-from resonanz.i18n import LOCALE_DIR, negotiate
+from resonanz.i18n import negotiate, read_catalogue
 from tests.web.web_data import ROOT_PUBLISHED, Seeded
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,8 +41,7 @@ def extracted() -> dict[str, list[str]]:
 
 
 def catalogue(locale: str) -> dict[str, object]:
-    with (LOCALE_DIR / locale / "LC_MESSAGES" / "messages.po").open("rb") as fh:
-        cat = read_po(fh, locale=locale)
+    cat = read_catalogue(locale)
     return {(m.id if isinstance(m.id, str) else m.id[0]): m for m in cat if m.id}
 
 

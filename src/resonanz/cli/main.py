@@ -7,7 +7,23 @@ from typing import Annotated
 
 import typer
 
-from resonanz.cli import analysis, context, demo, imports, jobs, mentions, quarantine, serve, sources, system, users
+from resonanz.cli import (
+    alerts,
+    analysis,
+    cases,
+    context,
+    demo,
+    imports,
+    jobs,
+    knowledge,
+    mentions,
+    quarantine,
+    reports,
+    serve,
+    sources,
+    system,
+    users,
+)
 from resonanz.cli import query as query_commands
 
 app = typer.Typer(
@@ -31,7 +47,22 @@ def _root(
     context.set_overrides(database_url=database_url, data_dir=data_dir)
 
 
-for module in (system, sources, imports, mentions, quarantine, jobs, analysis, serve, demo, users):
+for module in (
+    system,
+    sources,
+    imports,
+    mentions,
+    quarantine,
+    jobs,
+    analysis,
+    serve,
+    demo,
+    users,
+    alerts,
+    reports,
+    cases,
+    knowledge,
+):
     module.register(app)
 query_commands.register(app)
 

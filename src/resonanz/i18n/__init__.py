@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from babel import Locale
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -40,6 +41,28 @@ def N_(message: str) -> str:  # noqa: N802 - the conventional gettext marker nam
     return message
 
 
+def read_catalogue(locale: str) -> Catalog:
+    """``messages.po`` merged with every area catalogue beside it (``listening.po``, ``cases.po``
+    …). Why several files: features are built side by side, and one shared file is where their
+    changes collide; a msgid present in two files keeps the first one read (``messages.po`` first,
+    then the others by name)."""
+    folder = LOCALE_DIR / locale / "LC_MESSAGES"
+    paths = sorted(folder.glob("*.po"), key=lambda p: (p.name != f"{DOMAIN}.po", p.name))
+    merged: Catalog | None = None
+    for path in paths:
+        with path.open("rb") as fh:
+            part = read_po(fh, locale=locale, domain=DOMAIN)
+        if merged is None:
+            merged = part
+            continue
+        for message in part:
+            if message.id and message.id not in merged:
+                merged[message.id] = message
+    if merged is None:
+        raise FileNotFoundError(f"no catalogue in {folder}")
+    return merged
+
+
 @lru_cache(maxsize=len(LOCALES))
 def translations(locale: str) -> Translations:
     """The compiled catalogue for ``locale`` (an unknown locale gets English, i.e. the msgids).
@@ -48,9 +71,7 @@ def translations(locale: str) -> Translations:
     """
     if locale not in LOCALES:
         locale = DEFAULT_LOCALE
-    po_path = LOCALE_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
-    with po_path.open("rb") as fh:
-        catalog = read_po(fh, locale=locale, domain=DOMAIN)
+    catalog = read_catalogue(locale)
     buf = io.BytesIO()
     write_mo(buf, catalog, use_fuzzy=False)
     buf.seek(0)

@@ -5,12 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Engine
 
-import resonanz.accounts.models
-import resonanz.analysis.models
-import resonanz.audit.models
-import resonanz.mentions.models
-import resonanz.sources.models
-import resonanz.worker.models  # noqa: F401  (register tables on the metadata)
+import resonanz.db.all_models  # noqa: F401  (register every table on the metadata)
 from resonanz.db.base import Base
 from resonanz.db.migrations.env_filters import include_object
 

@@ -1,0 +1,1 @@
+"""Alert rules, detectors (spike, negative surge, influencer, keyword, crisis), backtests."""

@@ -1,0 +1,1 @@
+"""Built-in plugin of this feature: its hook implementations (filled in by its owner)."""

@@ -1,0 +1,1 @@
+"""Outgoing notifications: e-mail (SMTP), signed webhooks and chat incoming webhooks."""

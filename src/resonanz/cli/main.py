@@ -19,6 +19,7 @@ from resonanz.cli import (
     mentions,
     quarantine,
     reports,
+    routing,
     serve,
     sources,
     system,
@@ -62,6 +63,7 @@ for module in (
     reports,
     cases,
     knowledge,
+    routing,
 ):
     module.register(app)
 query_commands.register(app)

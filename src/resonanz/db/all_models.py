@@ -9,6 +9,7 @@ import resonanz.analysis.models
 import resonanz.audit.models
 import resonanz.cases.models
 import resonanz.cases.reply_models
+import resonanz.cases.routing_models
 import resonanz.cases.workflow_models
 import resonanz.listening.alerts.models
 import resonanz.listening.models

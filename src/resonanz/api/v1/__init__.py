@@ -5,7 +5,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from resonanz.api.v1 import alerts, analytics, cases, knowledge, listening, mentions, reports, sources, teams, users
+from resonanz.api.v1 import (
+    alerts,
+    analytics,
+    cases,
+    knowledge,
+    listening,
+    mentions,
+    reports,
+    routing,
+    sources,
+    teams,
+    users,
+)
 
 #: Body and query-string limits are enforced for the whole API by resonanz.api.problems.RequestLimits.
 router = APIRouter()
@@ -14,5 +26,5 @@ router.include_router(sources.router)
 router.include_router(sources.kinds_router)
 router.include_router(users.router)
 router.include_router(teams.router)
-for area in (listening, analytics, alerts, reports, cases, knowledge):
+for area in (listening, analytics, alerts, reports, cases, knowledge, routing):
     router.include_router(area.router)

@@ -1,4 +1,4 @@
-"""channel connector state (e-mail, messaging)
+"""case routing and SLAs: routing rules, SLA policies, business calendars, holidays, agent availability
 
 Revision ID: 0011
 Revises: 0010

@@ -53,3 +53,15 @@ class Job(Base):
             postgresql_where=text("state IN ('pending', 'running') AND dedupe_key IS NOT NULL"),
         ),
     )
+
+
+class PeriodicTask(Base):
+    """When a periodic job kind (:mod:`resonanz.worker.periodic`) is next due. One row per kind;
+    the scheduler tick moves ``next_run_at`` on with a conditional update, so across any number of
+    workers each due time enqueues one job."""
+
+    __tablename__ = "periodic_task"
+
+    kind: Mapped[str] = mapped_column(String(60), primary_key=True)
+    every_s: Mapped[int] = mapped_column(Integer)
+    next_run_at: Mapped[datetime] = mapped_column(UTCDateTime())

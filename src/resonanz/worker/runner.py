@@ -28,9 +28,9 @@ from typing import Any
 
 from resonanz.db.database import Database
 from resonanz.db.engine import transaction
-from resonanz.worker import queue, scheduler
+from resonanz.worker import periodic, queue, scheduler
 from resonanz.worker.models import Job, JobState
-from resonanz.worker.tasks import TASKS, TaskResult, handler_for, is_retryable
+from resonanz.worker.tasks import TASKS, TaskResult, handler_for, is_retryable, load_feature_tasks
 
 log = logging.getLogger(__name__)
 
@@ -169,6 +169,7 @@ class Worker:
         self._last_tick = float("-inf")
 
     def _kinds(self) -> list[str]:
+        load_feature_tasks()
         return self.kinds if self.kinds is not None else list(TASKS)
 
     def housekeeping(self, *, force: bool = False) -> None:
@@ -181,8 +182,10 @@ class Worker:
             if swept:
                 log.warning("re-queued %s job(s) whose worker lost its lease", swept)
         if force or clock - self._last_tick >= self.tick_s:
+            load_feature_tasks()
             with transaction(self.db.sessions) as session:
                 scheduler.tick(session)
+                periodic.tick(session)
             self._last_tick = clock
 
     def claim_and_run(self) -> JobOutcome | None:

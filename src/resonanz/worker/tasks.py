@@ -13,6 +13,8 @@ backoff until the job's attempts run out. Other features (and plugins) add kinds
 
 from __future__ import annotations
 
+import functools
+import importlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -49,7 +51,26 @@ def register_task(kind: str) -> Callable[[Handler], Handler]:
     return decorator
 
 
+#: Feature modules whose import registers their job handlers and periodic schedules. Loaded on
+#: first use (not at import of this module) so features can import ``register_task`` from here.
+FEATURE_TASK_MODULES = (
+    "resonanz.listening.tasks",
+    "resonanz.listening.alerts.tasks",
+    "resonanz.reports.tasks",
+    "resonanz.cases.tasks",
+    "resonanz.cases.reply_tasks",
+    "resonanz.cases.routing_tasks",
+)
+
+
+@functools.cache
+def load_feature_tasks() -> None:
+    for name in FEATURE_TASK_MODULES:
+        importlib.import_module(name)
+
+
 def handler_for(kind: str) -> Handler | None:
+    load_feature_tasks()
     return TASKS.get(kind)
 
 

@@ -1,4 +1,4 @@
-"""listening and cases core: brands, versioned queries, stored query matches; cases and their mentions
+"""listening and cases core: brands, versioned queries, query matches; cases, case mentions; periodic_task
 
 Revision ID: 0005
 Revises: 0004
@@ -22,6 +22,13 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        "periodic_task",
+        sa.Column("kind", sa.String(length=60), nullable=False),
+        sa.Column("every_s", sa.Integer(), nullable=False),
+        sa.Column("next_run_at", UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("kind", name=op.f("pk_periodic_task")),
+    )
     op.create_table(
         "brand",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -195,6 +202,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("periodic_task")
     with op.batch_alter_table("query_match", schema=None) as batch_op:
         batch_op.drop_index("ix_query_match_query_published")
         batch_op.drop_index("ix_query_match_mention")

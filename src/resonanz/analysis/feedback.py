@@ -47,6 +47,10 @@ def do_correct(
     session.add(entry)
     setattr(mention, column, correction_value(task, label))
     session.flush()
+    # a query may test the corrected value (sentiment:negative): its matches follow at once
+    from resonanz.listening.matching import match_mentions
+
+    match_mentions(session, mention_ids=[mention_id])
     return entry
 
 

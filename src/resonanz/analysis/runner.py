@@ -194,6 +194,10 @@ def analyze_ids(session: Session, stages: Sequence[Stage], ids: Sequence[int]) -
     docs, revisions = _docs(session, ids)
     results = run_stages(stages, docs)
     store_results(session, stages, docs, results, revisions)
+    # the batch's query matches follow the results they may test (sentiment, intent), same transaction
+    from resonanz.listening.matching import match_mentions
+
+    match_mentions(session, mention_ids=[d.mention_id for d in docs])
     return len(docs)
 
 

@@ -1,0 +1,148 @@
+"""Streaming matching: every analysed mention checked against all active queries, once.
+
+The analysis runner calls :func:`match_mentions` for each batch right after the batch's results
+are stored, in the same transaction, so a mention's matches always agree with the sentiment and
+intent a query may test (re-analysis and corrections change them; the batch's old matches are
+replaced). The compiled :class:`~resonanz.listening.query.match.Matcher` over all active queries
+is kept per process and per database and rebuilt only when the active queries change, which one
+aggregate over ``listening_query`` per batch detects (count, newest ``updated_at``, the sums of ids,
+versions and text lengths: a save bumps the version and ``updated_at``, a new or removed query the count).
+
+After the matches are written, the ``mentions_matched`` hook runs (rollups, case intake) in the
+same transaction; implementations must not commit.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from resonanz.listening.models import Query, QueryMatch
+from resonanz.listening.query import Doc, Matcher, PreparedDoc, QuerySyntaxError, compile_query
+from resonanz.mentions.models import Author, Mention
+from resonanz.plugins import get_plugin_manager
+from resonanz.sources.models import Source
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ActiveSet:
+    """The compiled active queries of one database at one moment."""
+
+    signature: tuple[Any, ...]
+    matcher: Matcher[int]
+    versions: dict[int, int]
+
+
+_CACHE: dict[str, ActiveSet] = {}
+_LOCK = threading.Lock()
+
+
+def _signature(session: Session) -> tuple[Any, ...]:
+    row = session.execute(
+        select(
+            func.count(),
+            func.max(Query.updated_at),
+            func.sum(Query.id),
+            func.sum(Query.version),
+            func.sum(func.length(Query.text)),
+        ).where(Query.active.is_(True))
+    ).one()
+    return tuple(row)
+
+
+def active_matcher(session: Session) -> ActiveSet:
+    """The matcher over this database's active queries, compiled again only when they changed."""
+    key = str(session.get_bind().engine.url)
+    signature = _signature(session)
+    cached = _CACHE.get(key)
+    if cached is not None and cached.signature == signature:
+        return cached
+    compiled = {}
+    versions: dict[int, int] = {}
+    for qid, text, version in session.execute(
+        select(Query.id, Query.text, Query.version).where(Query.active.is_(True)).order_by(Query.id)
+    ):
+        try:
+            compiled[qid] = compile_query(text)
+        except QuerySyntaxError:  # stored before a parser change made it invalid: skip, say so
+            log.warning("listening query %s no longer compiles; it matches nothing until edited", qid)
+            continue
+        versions[qid] = version
+    built = ActiveSet(signature, Matcher(compiled), versions)
+    with _LOCK:
+        _CACHE[key] = built
+    return built
+
+
+def forget_cache() -> None:
+    """Drop every compiled matcher (tests; a process that wants to free the memory)."""
+    with _LOCK:
+        _CACHE.clear()
+
+
+_DOC_COLUMNS = (
+    Mention.id,
+    Mention.published_at,
+    Mention.text,
+    Mention.title,
+    Mention.url,
+    Mention.lang,
+    Mention.platform,
+    Source.name,
+    Author.handle,
+    Mention.sentiment,
+    Mention.intent,
+)
+
+
+def match_mentions(session: Session, *, mention_ids: Sequence[int], folded: Mapping[int, str] | None = None) -> int:
+    """Match these mentions against all active queries, store the matches (replacing the batch's
+    earlier matches of those queries) and run the ``mentions_matched`` hook; returns how many
+    matches were written. ``folded``: mention id -> the index body ingest already folded
+    (:func:`resonanz.mentions.search_index.index_body`), so the text is not folded again.
+
+    Matches of inactive queries are left alone: they are history a user may still look at."""
+    ids = sorted(set(mention_ids))
+    if not ids:
+        return 0
+    active = active_matcher(session)
+    written = 0
+    if len(active.matcher):
+        written = _store(session, active, ids, folded or {})
+    get_plugin_manager().hook.mentions_matched(session=session, mention_ids=ids)
+    return written
+
+
+def _store(session: Session, active: ActiveSet, ids: list[int], folded: Mapping[int, str]) -> int:
+    query_ids = list(active.versions)
+    rows: list[dict[str, Any]] = []
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        session.execute(
+            delete(QueryMatch).where(and_(QueryMatch.mention_id.in_(chunk), QueryMatch.query_id.in_(query_ids)))
+        )
+        stmt = (
+            select(*_DOC_COLUMNS)
+            .outerjoin(Source, Source.id == Mention.source_id)
+            .outerjoin(Author, Author.id == Mention.author_id)
+            .where(Mention.id.in_(chunk))
+        )
+        matcher, versions = active.matcher, active.versions
+        for mid, published, *cols in session.execute(stmt):
+            doc = Doc(cols[0] or "", *cols[1:])
+            prepared = PreparedDoc(doc, folded=folded.get(mid))
+            for qid in matcher.match(prepared):
+                rows.append(
+                    {"query_id": qid, "mention_id": mid, "published_at": published, "query_version": versions[qid]}
+                )
+    if rows:
+        session.execute(insert(QueryMatch), rows)
+    return len(rows)

@@ -89,6 +89,22 @@ class Settings(BaseSettings):
         default=False, description="always mark the session cookie Secure (it is whenever the request came over https)"
     )
 
+    # --- notifications (H3): outgoing e-mail over SMTP, links in alert/report mails ---
+    smtp_host: str | None = Field(default=None, description="SMTP server for outgoing e-mail; unset disables e-mail")
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_user: str | None = None
+    smtp_password: str | None = Field(default=None, description="RESONANZ_SMTP_PASSWORD, or smtp_password_secret")
+    smtp_password_secret: str | None = Field(
+        default=None, description="name of the SMTP password in the environment or RESONANZ_SECRETS_FILE"
+    )
+    smtp_from: str = "Resonanz <resonanz@localhost>"
+    smtp_starttls: bool = Field(default=True, description="upgrade a plain connection with STARTTLS")
+    smtp_ssl: bool = Field(default=False, description="connect with TLS from the start (port 465)")
+    smtp_timeout_s: float = Field(default=20.0, gt=0)
+    public_url: str = Field(
+        default="http://127.0.0.1:8000", description="where people reach this instance; links in e-mails use it"
+    )
+
     @field_validator("database_url")
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:

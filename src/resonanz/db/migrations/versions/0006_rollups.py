@@ -9,6 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
+from alembic import op
+
+from resonanz.db.types import UTCDateTime
+
 revision: str = "0006"
 down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
@@ -16,8 +21,22 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "rollup_hour",
+        sa.Column("scope_kind", sa.String(length=8), nullable=False),
+        sa.Column("scope_id", sa.Integer(), nullable=False),
+        sa.Column("hour", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("lang", sa.String(length=8), nullable=False),
+        sa.Column("sentiment", sa.String(length=10), nullable=False),
+        sa.Column("platform", sa.String(length=40), nullable=False),
+        sa.Column("source_id", sa.Integer(), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.Column("reach", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "scope_kind", "scope_id", "hour", "lang", "sentiment", "platform", "source_id", name=op.f("pk_rollup_hour")
+        ),
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table("rollup_hour")

@@ -1,0 +1,211 @@
+"""Dashboard numbers for a :class:`Scope`: volume, sentiment, share of voice, facets, tops, emerging terms.
+
+Time series and facets read the hourly rollups (:mod:`resonanz.listening.rollups`), never raw
+mentions: a 90-day hourly chart is at most 2,160 hours x a few values. Hours are UTC; they are
+regrouped here into the user's buckets (hour, or day/week starting at local midnight/Monday, so a
+DST day has 23 or 25 hours). Zones with a half-hour offset put each UTC hour in the bucket where it
+starts. Terms, hashtags, links and authors read the newest mentions of the range (see
+:mod:`resonanz.listening.analytics_tops`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from resonanz.listening.analytics_buckets import bucket_bounds, bucket_index, rollup_sums, scope_members
+from resonanz.listening.analytics_schemas import (
+    Dashboard,
+    Facet,
+    FacetItem,
+    Scope,
+    SentimentPoint,
+    SentimentSeries,
+    ShareItem,
+    ShareOfVoice,
+    SharePoint,
+    Volume,
+    VolumePoint,
+)
+from resonanz.listening.analytics_tops import (
+    emerging_terms,
+    top_authors,
+    top_domains,
+    top_hashtags,
+    top_links,
+    top_terms,
+    tops,
+)
+from resonanz.listening.models import Brand, BrandKind, Query
+from resonanz.listening.rollup_models import RollupHour, ScopeKind
+from resonanz.sources.models import Source
+
+__all__ = [
+    "Scope",
+    "bucket_bounds",
+    "dashboard",
+    "emerging_terms",
+    "languages",
+    "platforms",
+    "scope_members",
+    "sentiment_over_time",
+    "share_of_voice",
+    "sources",
+    "top_authors",
+    "top_domains",
+    "top_hashtags",
+    "top_links",
+    "top_terms",
+    "volume",
+]
+
+
+def volume(session: Session, *, scope: Scope) -> Volume:
+    """Mentions and reach per bucket (buckets without mentions are 0)."""
+    bounds = bucket_bounds(scope)
+    counts = [0] * (len(bounds) - 1)
+    reach = [0] * (len(bounds) - 1)
+    for hour, n, r in rollup_sums(session, scope, [RollupHour.hour]):
+        i = bucket_index(bounds, hour)
+        if 0 <= i < len(counts):
+            counts[i] += int(n)
+            reach[i] += int(r)
+    points = [
+        VolumePoint(start=bounds[i].astimezone(scope.zone), end=bounds[i + 1].astimezone(scope.zone), count=c, reach=r)
+        for i, (c, r) in enumerate(zip(counts, reach, strict=True))
+    ]
+    return Volume(interval=scope.interval, tz=scope.tz, points=points, total=sum(counts), reach=sum(reach))
+
+
+def net_sentiment(positive: int, negative: int, neutral: int) -> float | None:
+    """(positive - negative) / (positive + negative + neutral), in [-1, 1]; None without labels."""
+    labelled = positive + negative + neutral
+    return (positive - negative) / labelled if labelled else None
+
+
+def sentiment_over_time(session: Session, *, scope: Scope) -> SentimentSeries:
+    """Positive/negative/neutral/unknown per bucket and the net sentiment of each."""
+    bounds = bucket_bounds(scope)
+    labels = ("positive", "negative", "neutral", "unknown")
+    grid = [dict.fromkeys(labels, 0) for _ in range(len(bounds) - 1)]
+    for hour, sentiment, n, _r in rollup_sums(session, scope, [RollupHour.hour, RollupHour.sentiment]):
+        i = bucket_index(bounds, hour)
+        if 0 <= i < len(grid):
+            label = sentiment if sentiment in labels else "unknown"
+            grid[i][label] += int(n)
+    points = [
+        SentimentPoint(
+            start=bounds[i].astimezone(scope.zone),
+            end=bounds[i + 1].astimezone(scope.zone),
+            **cell,
+            net=net_sentiment(cell["positive"], cell["negative"], cell["neutral"]),
+        )
+        for i, cell in enumerate(grid)
+    ]
+    totals = {label: sum(cell[label] for cell in grid) for label in labels}
+    return SentimentSeries(
+        points=points, **totals, net=net_sentiment(totals["positive"], totals["negative"], totals["neutral"])
+    )
+
+
+def share_of_voice(session: Session, *, scope: Scope) -> ShareOfVoice:
+    """Mentions per brand (own against competitors) over the range and per bucket.
+
+    The brands compared: ``scope.brand_ids`` if given; else, with ``scope.query_ids``, the queries
+    themselves; else every brand. Shares are of the compared items' sum.
+    """
+    items: list[ShareItem] = []
+    members: list[tuple[str, int]] = []
+    if scope.query_ids and not scope.brand_ids:
+        for qid, name in session.execute(
+            select(Query.id, Query.name).where(Query.id.in_(scope.query_ids)).order_by(Query.id)
+        ):
+            items.append(ShareItem(kind="query", id=qid, name=name, role="query", count=0, share=0.0))
+            members.append((ScopeKind.query.value, qid))
+    else:
+        stmt = select(Brand.id, Brand.name, Brand.kind).order_by(Brand.kind != BrandKind.own, Brand.name)
+        if scope.brand_ids:
+            stmt = stmt.where(Brand.id.in_(scope.brand_ids))
+        for bid, name, kind in session.execute(stmt):
+            items.append(ShareItem(kind="brand", id=bid, name=name, role=kind, count=0, share=0.0))
+            members.append((ScopeKind.brand.value, bid))
+    bounds = bucket_bounds(scope)
+    grid = [[0] * len(items) for _ in range(len(bounds) - 1)]
+    if members:
+        position = {m: i for i, m in enumerate(members)}
+        dims = [RollupHour.scope_kind, RollupHour.scope_id, RollupHour.hour]
+        for kind, sid, hour, n, _r in rollup_sums(session, scope, dims, members=members):
+            i = bucket_index(bounds, hour)
+            if 0 <= i < len(grid):
+                grid[i][position[(kind, sid)]] += int(n)
+    total = 0
+    for j, item in enumerate(items):
+        item.count = sum(row[j] for row in grid)
+        total += item.count
+    for item in items:
+        item.share = item.count / total if total else 0.0
+    points = [
+        SharePoint(start=bounds[i].astimezone(scope.zone), end=bounds[i + 1].astimezone(scope.zone), counts=row)
+        for i, row in enumerate(grid)
+    ]
+    return ShareOfVoice(items=items, total=total, points=points)
+
+
+def _facet(rows: Sequence[Any], labels: dict[Any, str] | None = None) -> Facet:
+    total = sum(int(n) for _k, n, _r in rows)
+    items = [
+        FacetItem(
+            key=str(key),
+            label=(labels or {}).get(key, str(key)),
+            count=int(n),
+            reach=int(r),
+            share=int(n) / total if total else 0.0,
+        )
+        for key, n, r in sorted(rows, key=lambda row: (-int(row[1]), str(row[0])))
+    ]
+    return Facet(items=items, total=total)
+
+
+def languages(session: Session, *, scope: Scope) -> Facet:
+    """Mentions per language code (``""``: not detected)."""
+    return _facet(rollup_sums(session, scope, [RollupHour.lang]))
+
+
+def platforms(session: Session, *, scope: Scope) -> Facet:
+    """Mentions per platform."""
+    return _facet(rollup_sums(session, scope, [RollupHour.platform]))
+
+
+def sources(session: Session, *, scope: Scope) -> Facet:
+    """Mentions per configured source (key the source id, label its name; ``0``: no source)."""
+    rows = rollup_sums(session, scope, [RollupHour.source_id])
+    ids = [sid for sid, _n, _r in rows if sid]
+    names = dict(session.execute(select(Source.id, Source.name).where(Source.id.in_(ids))).all()) if ids else {}
+    return _facet(rows, names)
+
+
+def dashboard(session: Session, *, scope: Scope) -> Dashboard:
+    """Everything a dashboard shows for ``scope``, in one object (tops read the range once)."""
+    bounds = bucket_bounds(scope)
+    top = tops(session, scope=scope)
+    return Dashboard(
+        scope=scope,
+        range_since=bounds[0].astimezone(scope.zone),
+        range_until=bounds[-1].astimezone(scope.zone),
+        volume=volume(session, scope=scope),
+        sentiment=sentiment_over_time(session, scope=scope),
+        share_of_voice=share_of_voice(session, scope=scope),
+        languages=languages(session, scope=scope),
+        platforms=platforms(session, scope=scope),
+        sources=sources(session, scope=scope),
+        top_terms=top.top(top.terms),
+        top_hashtags=top.top(top.hashtags),
+        top_links=top.top(top.links),
+        top_domains=top.top(top.domains),
+        authors_by_reach=top.author_list("reach"),
+        authors_by_volume=top.author_list("volume"),
+        emerging_terms=emerging_terms(session, scope=scope, current=top),
+    )

@@ -1,0 +1,241 @@
+"""Top terms, hashtags, links, domains and authors of a scope, and emerging terms.
+
+Why a sample of the newest mentions rather than rollups: terms and authors have unbounded
+cardinality (a rollup row per term per hour would outgrow the mentions), and their lists come from
+the entities stage's stored result (``analysis_result``, JSON). So one pass reads the newest
+``SAMPLE`` mentions of the range — an index walk on ``query_match (query_id, published_at)`` or
+``mention (published_at)`` — and counts everything at once. When the range holds more, the lists
+say so (``sampled``, ``sample_size`` of ``total``), and the page shows "in the newest N". Measured
+at 1M mentions in docs/benchmarks.md.
+
+Emerging terms compare the range against the ``BASELINE_PERIODS`` equally long periods before it:
+a term's count now against its mean count per period then ("12 this period vs 1.5 per period
+before"); a term needs ``MIN_COUNT`` mentions now, so one odd post is no trend. Counts from a sample
+are scaled to the period's exact total (from the rollups).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from resonanz.analysis.models import AnalysisResult
+from resonanz.analysis.stopwords import STOPWORDS
+from resonanz.listening.analytics_buckets import bucket_bounds, total_in
+from resonanz.listening.analytics_schemas import (
+    AuthorItem,
+    AuthorList,
+    EmergingTerm,
+    EmergingTerms,
+    Scope,
+    TopItem,
+    TopList,
+)
+from resonanz.listening.models import Query, QueryMatch
+from resonanz.mentions.models import Author, Mention
+
+#: mentions read per range for the top lists
+SAMPLE = 10_000
+LIMIT = 10
+ID_CHUNK = 2_000
+BASELINE_PERIODS = 4
+MIN_COUNT = 5
+#: a term must at least double against its baseline to count as emerging
+MIN_GROWTH = 2.0
+
+
+@dataclass
+class Tops:
+    """Counts over one read of a range's newest mentions (``sample_size`` of ``total``)."""
+
+    total: int = 0
+    sample_size: int = 0
+    terms: Counter[str] = field(default_factory=Counter)
+    hashtags: Counter[str] = field(default_factory=Counter)
+    links: Counter[str] = field(default_factory=Counter)
+    domains: Counter[str] = field(default_factory=Counter)
+    author_counts: Counter[int] = field(default_factory=Counter)
+    authors: dict[int, tuple[str, str, str | None, int]] = field(default_factory=dict)
+
+    @property
+    def sampled(self) -> bool:
+        return self.sample_size < self.total
+
+    def top(self, counter: Counter[str], limit: int = LIMIT) -> TopList:
+        items = [TopItem(value=v, count=n) for v, n in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]]
+        return TopList(items=items, sampled=self.sampled, sample_size=self.sample_size, total=self.total)
+
+    def author_list(self, by: Literal["reach", "volume"], limit: int = LIMIT) -> AuthorList:
+        def key(aid: int) -> tuple[int, int, int]:
+            followers, count = self.authors[aid][3], self.author_counts[aid]
+            return (-followers, -count, aid) if by == "reach" else (-count, -followers, aid)
+
+        items = []
+        for aid in sorted(self.author_counts, key=key)[:limit]:
+            platform, handle, name, followers = self.authors[aid]
+            items.append(
+                AuthorItem(
+                    id=aid,
+                    platform=platform,
+                    handle=handle,
+                    name=name,
+                    followers=followers,
+                    count=self.author_counts[aid],
+                )
+            )
+        return AuthorList(items=items, sampled=self.sampled, sample_size=self.sample_size, total=self.total)
+
+
+def _query_ids(session: Session, scope: Scope) -> list[int] | None:
+    """The queries whose matches make up ``scope`` (None: every mention)."""
+    if not scope.query_ids and not scope.brand_ids:
+        return None
+    ids = set(scope.query_ids or ())
+    if scope.brand_ids:
+        ids.update(session.scalars(select(Query.id).where(Query.brand_id.in_(scope.brand_ids))))
+    return sorted(ids)
+
+
+def newest_ids(session: Session, scope: Scope, start: datetime, end: datetime, *, limit: int = SAMPLE) -> list[int]:
+    """Ids of the newest ``limit`` mentions of ``scope`` published in ``[start, end)``."""
+    query_ids = _query_ids(session, scope)
+    if query_ids is None:
+        stmt = (
+            select(Mention.id)
+            .where(Mention.published_at >= start, Mention.published_at < end)
+            .order_by(Mention.published_at.desc(), Mention.id.desc())
+            .limit(limit)
+        )
+        return list(session.scalars(stmt))
+    if not query_ids:
+        return []
+    stmt = (
+        select(QueryMatch.mention_id)
+        .where(QueryMatch.query_id.in_(query_ids), QueryMatch.published_at >= start, QueryMatch.published_at < end)
+        .order_by(QueryMatch.published_at.desc(), QueryMatch.mention_id.desc())
+        .limit(limit * len(query_ids))
+    )
+    return list(dict.fromkeys(session.scalars(stmt)))[:limit]
+
+
+def _is_term(phrase: str) -> bool:
+    return not all(word in STOPWORDS for word in phrase.split())
+
+
+def count_range(
+    session: Session, scope: Scope, start: datetime, end: datetime, *, authors: bool = True, limit: int = SAMPLE
+) -> Tops:
+    """Count terms, hashtags, links, domains (and authors) over the newest mentions of a range."""
+    ids = newest_ids(session, scope, start, end, limit=limit)
+    out = Tops(total=total_in(session, scope, start, end), sample_size=len(ids))
+    out.total = max(out.total, out.sample_size)  # rollups may lag a batch behind
+    for i in range(0, len(ids), ID_CHUNK):
+        chunk = ids[i : i + ID_CHUNK]
+        stmt = select(AnalysisResult.result).where(
+            AnalysisResult.stage == "entities", AnalysisResult.mention_id.in_(chunk)
+        )
+        for result in session.scalars(stmt):
+            if not isinstance(result, dict):
+                continue
+            _count(out.terms, result.get("keyphrases"), lower=True, check=_is_term)
+            _count(out.hashtags, result.get("hashtags"), lower=True)
+            _count(out.links, result.get("urls"))
+            _count(out.domains, result.get("domains"), lower=True)
+        if authors:
+            rows = session.execute(
+                select(Author.id, Author.platform, Author.handle, Author.name, Author.followers)
+                .join(Mention, Mention.author_id == Author.id)
+                .where(Mention.id.in_(chunk))
+            )
+            for aid, platform, handle, name, followers in rows:
+                out.author_counts[aid] += 1
+                out.authors[aid] = (platform, handle, name, followers or 0)
+    return out
+
+
+def _count(counter: Counter[str], values: Any, *, lower: bool = False, check: Any = None) -> None:
+    if not isinstance(values, list):
+        return
+    seen = {str(v).lower() if lower else str(v) for v in values if isinstance(v, str) and v}
+    for value in seen:
+        if check is None or check(value):
+            counter[value] += 1
+
+
+def tops(session: Session, *, scope: Scope) -> Tops:
+    """One read of the scope's (widened) range for all top lists."""
+    bounds = bucket_bounds(scope)
+    return count_range(session, scope, bounds[0], bounds[-1])
+
+
+def top_terms(session: Session, *, scope: Scope, limit: int = LIMIT) -> TopList:
+    """Key phrases (entities stage) by the number of mentions that contain them; stop words dropped."""
+    return _one(session, scope, "terms", limit)
+
+
+def _one(session: Session, scope: Scope, name: str, limit: int) -> TopList:
+    bounds = bucket_bounds(scope)
+    counted = count_range(session, scope, bounds[0], bounds[-1], authors=False)
+    counter: Counter[str] = getattr(counted, name)
+    return counted.top(counter, limit)
+
+
+def top_hashtags(session: Session, *, scope: Scope, limit: int = LIMIT) -> TopList:
+    """Hashtags (lower case, with ``#``) by the number of mentions that carry them."""
+    return _one(session, scope, "hashtags", limit)
+
+
+def top_links(session: Session, *, scope: Scope, limit: int = LIMIT) -> TopList:
+    """Linked URLs by the number of mentions that link them."""
+    return _one(session, scope, "links", limit)
+
+
+def top_domains(session: Session, *, scope: Scope, limit: int = LIMIT) -> TopList:
+    """Registered domains of the links."""
+    return _one(session, scope, "domains", limit)
+
+
+def top_authors(
+    session: Session, *, scope: Scope, by: Literal["reach", "volume"] = "reach", limit: int = LIMIT
+) -> AuthorList:
+    """Authors of the range by reach (followers) or by volume (their mentions in the range)."""
+    return tops(session, scope=scope).author_list(by, limit)
+
+
+def emerging_terms(session: Session, *, scope: Scope, current: Tops | None = None, limit: int = LIMIT) -> EmergingTerms:
+    """Terms whose count in the range grew at least ``MIN_GROWTH``-fold over their mean per period
+    in the ``BASELINE_PERIODS`` periods before (``new`` when absent before)."""
+    bounds = bucket_bounds(scope)
+    start, end = bounds[0], bounds[-1]
+    length = end - start
+    base_start = start - length * BASELINE_PERIODS
+    now = current if current is not None else count_range(session, scope, start, end, authors=False)
+    before = count_range(session, scope, base_start, start, authors=False)
+    now_scale = now.total / now.sample_size if now.sample_size else 0.0
+    before_scale = before.total / before.sample_size if before.sample_size else 0.0
+    found: list[EmergingTerm] = []
+    for term, n in now.terms.items():
+        count = round(n * now_scale)
+        if count < MIN_COUNT:
+            continue
+        baseline = before.terms.get(term, 0) * before_scale / BASELINE_PERIODS
+        growth = count / max(baseline, 1.0)
+        if growth >= MIN_GROWTH:
+            found.append(
+                EmergingTerm(
+                    term=term, current=count, baseline=round(baseline, 2), growth=round(growth, 2), new=baseline == 0
+                )
+            )
+    found.sort(key=lambda t: (-t.growth, -t.current, t.term))
+    return EmergingTerms(
+        items=found[:limit],
+        baseline_since=base_start.astimezone(scope.zone),
+        baseline_periods=BASELINE_PERIODS,
+        min_count=MIN_COUNT,
+        sampled=now.sampled or before.sampled,
+    )

@@ -1,0 +1,167 @@
+"""Keep :class:`~resonanz.listening.rollup_models.RollupHour` current: recompute touched hours.
+
+Why recompute instead of increment: re-analysis and people's corrections change a mention's
+sentiment (or language) after it was first counted, and a re-applied query adds or removes
+matches; an increment would count such a mention twice or under its old label. So a batch names
+the UTC hours it touched and every bucket of those hours — in every scope — is computed again from
+the raw rows, set-based: one read of the hours' mentions (index ``ix_mention_published``), one of
+their query matches (``ix_query_match_mention``), the sums in Python, one DELETE and one INSERT.
+The cost is proportional to the mentions in the touched hours, not to the store.
+
+Aggregating in Python keeps one code path for SQLite and PostgreSQL (no dialect-specific hour
+truncation) and lets a brand count the *distinct* mentions of its queries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, func, insert, or_, select
+from sqlalchemy.orm import Session
+
+from resonanz.listening.models import Query, QueryMatch
+from resonanz.listening.rollup_models import RollupHour, ScopeKind
+from resonanz.mentions.models import Author, Mention
+
+HOUR = timedelta(hours=1)
+#: ids per IN list (SQLite's parameter limit is 32,766; keep statements small)
+ID_CHUNK = 2_000
+#: hours recomputed per statement when rebuilding (a week: a bounded read per step)
+REBUILD_STEP_HOURS = 24 * 7
+
+Key = tuple[str, int, datetime, str, str, str, int]
+
+
+def floor_hour(value: datetime) -> datetime:
+    return value.replace(minute=0, second=0, microsecond=0)
+
+
+def hour_ranges(hours: Iterable[datetime]) -> list[tuple[datetime, datetime]]:
+    """Sorted, merged ``[start, end)`` ranges covering the given whole hours."""
+    ranges: list[tuple[datetime, datetime]] = []
+    for hour in sorted(set(hours)):
+        if ranges and ranges[-1][1] == hour:
+            ranges[-1] = (ranges[-1][0], hour + HOUR)
+        else:
+            ranges.append((hour, hour + HOUR))
+    return ranges
+
+
+def _in_ranges(column: Any, ranges: Sequence[tuple[datetime, datetime]]) -> Any:
+    return or_(*(and_(column >= start, column < end) for start, end in ranges))
+
+
+def touched_hours(session: Session, *, mention_ids: Sequence[int]) -> set[datetime]:
+    hours: set[datetime] = set()
+    for i in range(0, len(mention_ids), ID_CHUNK):
+        chunk = list(mention_ids[i : i + ID_CHUNK])
+        hours.update(floor_hour(p) for p in session.scalars(select(Mention.published_at).where(Mention.id.in_(chunk))))
+    return hours
+
+
+def refresh_mentions(session: Session, *, mention_ids: Sequence[int]) -> int:
+    """Recompute every bucket of the hours these mentions were published in; returns the number
+    of bucket rows written. Call inside the batch's transaction (never commits)."""
+    if not mention_ids:
+        return 0
+    return recompute_hours(session, hours=touched_hours(session, mention_ids=mention_ids))
+
+
+def recompute_hours(session: Session, *, hours: Iterable[datetime]) -> int:
+    """Replace all rollup rows of these UTC hours (every scope) by fresh sums of the raw rows."""
+    ranges = hour_ranges(floor_hour(h) for h in hours)
+    written = 0
+    # OR over many ranges makes slow plans; a batch rarely touches more than a few dozen
+    for i in range(0, len(ranges), 50):
+        written += _recompute_ranges(session, ranges[i : i + 50])
+    return written
+
+
+def _recompute_ranges(session: Session, ranges: Sequence[tuple[datetime, datetime]]) -> int:
+    if not ranges:
+        return 0
+    brand_of = dict(session.execute(select(Query.id, Query.brand_id).where(Query.brand_id.is_not(None))).all())
+    rows = session.execute(
+        select(
+            Mention.id,
+            Mention.published_at,
+            Mention.lang,
+            Mention.sentiment,
+            Mention.platform,
+            Mention.source_id,
+            Author.followers,
+        )
+        .outerjoin(Author, Author.id == Mention.author_id)
+        .where(_in_ranges(Mention.published_at, ranges))
+    ).all()
+    matches: dict[int, list[int]] = {}
+    for query_id, mention_id in session.execute(
+        select(QueryMatch.query_id, QueryMatch.mention_id)
+        .join(Mention, Mention.id == QueryMatch.mention_id)
+        .where(_in_ranges(Mention.published_at, ranges))
+    ):
+        matches.setdefault(mention_id, []).append(query_id)
+    sums: dict[Key, list[int]] = {}
+
+    def add(kind: str, scope_id: int, dims: tuple[datetime, str, str, str, int], reach: int) -> None:
+        bucket = sums.get((kind, scope_id, *dims))
+        if bucket is None:
+            sums[(kind, scope_id, *dims)] = [1, reach]
+        else:
+            bucket[0] += 1
+            bucket[1] += reach
+
+    for mid, published, lang, sentiment, platform, source_id, followers in rows:
+        dims = (floor_hour(published), lang or "", sentiment or "", platform or "", source_id or 0)
+        reach = followers or 0
+        add(ScopeKind.all, 0, dims, reach)
+        brands: set[int] = set()
+        for query_id in matches.get(mid, ()):
+            add(ScopeKind.query, query_id, dims, reach)
+            brand = brand_of.get(query_id)
+            if brand is not None:
+                brands.add(brand)
+        for brand in brands:
+            add(ScopeKind.brand, brand, dims, reach)
+    session.execute(delete(RollupHour).where(_in_ranges(RollupHour.hour, ranges)))
+    values = [
+        {
+            "scope_kind": k[0],
+            "scope_id": k[1],
+            "hour": k[2],
+            "lang": k[3],
+            "sentiment": k[4],
+            "platform": k[5],
+            "source_id": k[6],
+            "count": v[0],
+            "reach": v[1],
+        }
+        for k, v in sums.items()
+    ]
+    for i in range(0, len(values), 5_000):
+        session.execute(insert(RollupHour), values[i : i + 5_000])
+    return len(values)
+
+
+def rebuild(session: Session, *, progress: Callable[[int, int], None] | None = None) -> int:
+    """Drop every rollup row and recompute them from the raw mentions, a week at a time; returns
+    the number of bucket rows. ``progress(done_hours, total_hours)`` is called after each step.
+    Runs in the caller's transaction (the CLI commits once at the end, so readers never see a
+    half-built table)."""
+    session.execute(delete(RollupHour))
+    first, last = session.execute(select(func.min(Mention.published_at), func.max(Mention.published_at))).one()
+    if first is None or last is None:
+        return 0
+    start, end = floor_hour(first), floor_hour(last) + HOUR
+    total = int((end - start) / HOUR)
+    written = 0
+    cursor = start
+    while cursor < end:
+        step_end = min(end, cursor + HOUR * REBUILD_STEP_HOURS)
+        written += _recompute_ranges(session, [(cursor, step_end)])
+        cursor = step_end
+        if progress is not None:
+            progress(int((cursor - start) / HOUR), total)
+    return written

@@ -29,12 +29,12 @@ MAX_TEXT = 20_000
 REAPPLY_KIND = "listening.reapply"
 
 
-class _Unset(Enum):
+class Unset(Enum):
     UNSET = "unset"
 
 
 #: "leave as it is" for arguments where ``None`` has a meaning (``brand_id=None``: no brand)
-UNSET: Final = _Unset.UNSET
+UNSET: Final = Unset.UNSET
 
 
 # -- reads ---------------------------------------------------------------------------------------
@@ -212,7 +212,7 @@ def do_update_query(
     query: Query,
     name: str | None = None,
     text: str | None = None,
-    brand_id: int | _Unset | None = UNSET,
+    brand_id: int | Unset | None = UNSET,
     note: str | None = None,
     active: bool | None = None,
     actor: Actor | None = None,
@@ -225,7 +225,7 @@ def do_update_query(
         name = _clean_name(name)
         _check_name_free(session, name, query.id)
         query.name = name
-    if not isinstance(brand_id, _Unset):
+    if not isinstance(brand_id, Unset):
         if brand_id is not None:
             get_brand(session, id=brand_id)
         query.brand_id = brand_id

@@ -9,10 +9,12 @@ from resonanz.hookspecs import hookimpl
 @hookimpl
 def register_connectors() -> list[type[Connector]]:
     from resonanz.connectors.bluesky.connector import BlueskyConnector
+    from resonanz.connectors.email.connector import EmailConnector
     from resonanz.connectors.feed.connector import FeedConnector
     from resonanz.connectors.file.connector import FileConnector
     from resonanz.connectors.hackernews.connector import HackerNewsConnector
     from resonanz.connectors.mastodon.connector import MastodonConnector
+    from resonanz.connectors.outbound_webhook.connector import OutboundWebhookConnector
     from resonanz.connectors.reddit.connector import RedditConnector
     from resonanz.connectors.webhook.connector import WebhookConnector
 
@@ -24,4 +26,6 @@ def register_connectors() -> list[type[Connector]]:
         BlueskyConnector,
         HackerNewsConnector,
         RedditConnector,
+        OutboundWebhookConnector,
+        EmailConnector,
     ]

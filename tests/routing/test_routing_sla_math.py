@@ -113,4 +113,4 @@ def test_hours_round_trip() -> None:
 
 def test_naive_times_refused() -> None:
     with pytest.raises(ValueError, match="aware"):
-        add_business_minutes(CAL, datetime(2026, 1, 1), 5)  # noqa: DTZ001
+        add_business_minutes(CAL, datetime(2026, 1, 1), 5)

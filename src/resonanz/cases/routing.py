@@ -335,3 +335,28 @@ def last_decision(session: Session, *, case_id: int) -> RoutingDecisionRow | Non
 def rules_matching(session: Session, *, facts: CaseFacts, rules: Sequence[RoutingRule]) -> list[int]:
     """Ids of ``rules`` whose filter matches (for the rule tester); bad filters are skipped."""
     return [r.id for r in rules if compiled_rule(r.filter_text).test(facts)]
+
+
+@dataclass
+class FilterTrial:
+    """A filter tried on cases: which matched, how many were looked at, and warnings
+    (e.g. it matches none of the recent cases — probably a typo in a value)."""
+
+    matched: list[int]
+    checked: int
+    warnings: list[str] = field(default_factory=list)
+
+
+def try_filter(
+    session: Session, *, filter_text: str, case_ids: Sequence[int] | None = None, recent: int = 200
+) -> FilterTrial:
+    """Run a filter (raises QuerySyntaxError) on the given cases, or on the ``recent`` newest."""
+    compiled = compiled_rule(filter_text)
+    stmt = select(Case).order_by(Case.id.desc())
+    stmt = stmt.where(Case.id.in_(case_ids)) if case_ids is not None else stmt.limit(recent)
+    cases = list(session.scalars(stmt))
+    matched = [c.id for c in cases if compiled.test(case_facts(session, case=c))]
+    trial = FilterTrial(matched=matched, checked=len(cases))
+    if cases and not matched:
+        trial.warnings.append(f"matches none of the {len(cases)} cases tried")
+    return trial

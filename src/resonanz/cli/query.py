@@ -1,4 +1,9 @@
-"""``resonanz query check|test``: write a listening query and try it before saving it."""
+"""``resonanz query check|test|add|list|show|history|edit|restore|reapply|remove`` and ``resonanz brand
+add|list|remove``: write a listening query, try it, save it as versioned text, re-apply it to history.
+
+Exit codes: 3 not found, 4 conflict (a taken name), 5 bad input (a query that does not parse: the
+caret points at the column). Saving re-applies the query to history here and now (the job a worker
+would run) unless ``--no-apply``."""
 
 from __future__ import annotations
 
@@ -94,5 +99,9 @@ def test(
     console.print(f"[dim]{result.elapsed_ms:.0f} ms{'' if result.exact else ', checked in Python'}[/dim]")
 
 
+from resonanz.cli import query_manage  # noqa: E402  (adds its commands to ``app`` and ``brand_app``)
+
+
 def register(root: typer.Typer) -> None:
     root.add_typer(app, name="query")
+    root.add_typer(query_manage.brand_app, name="brand")

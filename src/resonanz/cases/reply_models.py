@@ -122,6 +122,8 @@ class Reply(Base):
     author_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), index=True)
     #: the customer's mention this reply answers (the newest one when the draft was started)
     in_reply_to_mention_id: Mapped[int | None] = mapped_column(ForeignKey("mention.id", ondelete="SET NULL"))
+    #: the revision of that mention the author saw: a later edit by the customer is pointed out
+    answered_revision: Mapped[int | None] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(10), default="reply")  # connectors.base.ReplyKind
     text: Mapped[str] = mapped_column(Text, default="")
     lang: Mapped[str | None] = mapped_column(String(8))

@@ -120,6 +120,7 @@ def upgrade() -> None:
         sa.Column("case_id", sa.Integer(), nullable=False),
         sa.Column("author_id", sa.Integer(), nullable=True),
         sa.Column("in_reply_to_mention_id", sa.Integer(), nullable=True),
+        sa.Column("answered_revision", sa.Integer(), nullable=True),
         sa.Column("kind", sa.String(length=10), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("lang", sa.String(length=8), nullable=True),

@@ -1,0 +1,172 @@
+"""Analytics over the rollups: local-time buckets across DST, sentiment, share of voice, facets,
+top lists and emerging terms, against numbers worked out by hand."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from resonanz.listening import analytics
+from resonanz.listening.analytics import Scope, bucket_bounds
+from resonanz.listening.analytics_tops import MIN_COUNT
+from resonanz.listening.rollups import rebuild
+from tests.listening.dashboards_data import author, brand, mention, query, source
+
+
+def _scope(**kw: object) -> Scope:
+    values: dict[str, object] = {"since": datetime(2026, 3, 28, tzinfo=UTC), "until": datetime(2026, 3, 31, tzinfo=UTC)}
+    values.update(kw)
+    return Scope.model_validate(values)
+
+
+def test_day_buckets_follow_local_midnight_across_the_spring_dst_change(session: Session) -> None:
+    # one mention at every UTC hour from 27 March 22:00 UTC (28 March 00:00 in Berlin) for 3 days
+    start = datetime(2026, 3, 27, 23, tzinfo=UTC)
+    for h in range(72):
+        mention(session, start + timedelta(hours=h, minutes=30))
+    rebuild(session)
+    scope = _scope(
+        since=datetime(2026, 3, 28, 0, tzinfo=UTC), until=datetime(2026, 3, 30, 12, tzinfo=UTC), tz="Europe/Berlin"
+    )
+    vol = analytics.volume(session, scope=scope)
+    # 28 March (CET, 24 h), 29 March (23 h: clocks go forward), 30 March (CEST)
+    assert [p.start.isoformat() for p in vol.points] == [
+        "2026-03-28T00:00:00+01:00",
+        "2026-03-29T00:00:00+01:00",
+        "2026-03-30T00:00:00+02:00",
+    ]
+    assert [p.count for p in vol.points] == [24, 23, 24]  # the 72nd hour is 31 March
+    hourly = analytics.volume(session, scope=scope.model_copy(update={"interval": "hour"}))
+    dst_day = [p for p in hourly.points if p.start.date().isoformat() == "2026-03-29"]
+    assert len(dst_day) == 23
+    assert all(p.count == 1 for p in hourly.points)
+
+
+def test_week_buckets_start_on_local_monday() -> None:
+    scope = _scope(since=datetime(2026, 3, 25, tzinfo=UTC), until=datetime(2026, 4, 7, tzinfo=UTC), interval="week")
+    bounds = bucket_bounds(scope.model_copy(update={"tz": "Europe/Berlin"}))
+    assert [b.astimezone(scope.zone).isoformat() for b in bounds][:2] == [
+        "2026-03-22T23:00:00+00:00",
+        "2026-03-29T22:00:00+00:00",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("values", "field"),
+    [
+        ({"tz": "Mars/Olympus"}, "tz"),
+        ({"interval": "minute"}, "interval"),
+        ({"since": datetime(2026, 4, 1, tzinfo=UTC)}, None),
+        ({"since": datetime(2020, 1, 1, tzinfo=UTC)}, None),
+        ({"since": datetime(2025, 12, 1, tzinfo=UTC), "interval": "hour"}, None),
+        ({"query_ids": [0]}, "query_ids"),
+    ],
+)
+def test_bad_scopes_are_refused_with_the_field(values: dict[str, object], field: str | None) -> None:
+    with pytest.raises(ValidationError) as err:
+        _scope(**values)
+    if field:
+        assert err.value.errors()[0]["loc"][0] == field
+
+
+def test_sentiment_split_and_net_sentiment(session: Session) -> None:
+    day = datetime(2026, 3, 28, 10, tzinfo=UTC)
+    for label, n in (("positive", 3), ("negative", 1), ("neutral", 4), (None, 2)):
+        for _ in range(n):
+            mention(session, day, sentiment=label)
+    rebuild(session)
+    result = analytics.sentiment_over_time(session, scope=_scope())
+    assert (result.positive, result.negative, result.neutral, result.unknown) == (3, 1, 4, 2)
+    assert result.net == pytest.approx((3 - 1) / 8)
+    assert [p.net for p in result.points] == [pytest.approx(0.25), None, None]
+
+
+def test_share_of_voice_counts_each_brands_distinct_mentions(session: Session) -> None:
+    own, rival = brand(session, "Nordwelle"), brand(session, "Wellenreiter", "competitor")
+    q1, q2 = query(session, "nw-1", own.id), query(session, "nw-2", own.id)
+    q3 = query(session, "wr", rival.id)
+    t = datetime(2026, 3, 29, 9, tzinfo=UTC)
+    for _ in range(3):
+        mention(session, t, queries=(q1.id, q2.id))  # matched twice, counts once for the brand
+    mention(session, t, queries=(q2.id,))
+    mention(session, t, queries=(q3.id,))
+    mention(session, t)  # no brand
+    rebuild(session)
+    sov = analytics.share_of_voice(session, scope=_scope())
+    assert [(i.name, i.role, i.count) for i in sov.items] == [
+        ("Nordwelle", "own", 4),
+        ("Wellenreiter", "competitor", 1),
+    ]
+    assert [i.share for i in sov.items] == [pytest.approx(0.8), pytest.approx(0.2)]
+    assert sum(p.counts[0] for p in sov.points) == 4
+    per_query = analytics.share_of_voice(session, scope=_scope(query_ids=[q1.id, q2.id]))
+    assert [(i.kind, i.count) for i in per_query.items] == [("query", 3), ("query", 4)]
+    assert analytics.volume(session, scope=_scope(brand_ids=[own.id])).total == 4
+
+
+def test_facets_and_tops(session: Session) -> None:
+    src = source(session, "Feed <b>")
+    big, small = author(session, "big", 5000, "<script>x</script>"), author(session, "small", 10)
+    t = datetime(2026, 3, 29, 9, tzinfo=UTC)
+    ents = {
+        "keyphrases": ["akku", "und"],
+        "hashtags": ["#Bahn"],
+        "urls": ["https://x.example/a"],
+        "domains": ["x.example"],
+    }
+    mention(session, t, lang="de", source_id=src.id, author_id=big.id, entities=ents)
+    for _ in range(3):
+        mention(session, t, lang="en", platform="bluesky", author_id=small.id, entities={"hashtags": ["#bahn", "#zug"]})
+    rebuild(session)
+    scope = _scope()
+    langs = analytics.languages(session, scope=scope)
+    assert [(i.key, i.count) for i in langs.items] == [("en", 3), ("de", 1)]
+    srcs = {i.label: (i.count, i.reach) for i in analytics.sources(session, scope=scope).items}
+    assert srcs == {"0": (3, 30), "Feed <b>": (1, 5000)}
+    tags = analytics.top_hashtags(session, scope=scope)
+    assert [(i.value, i.count) for i in tags.items] == [("#bahn", 4), ("#zug", 3)]
+    assert not tags.sampled and tags.total == 4
+    assert [i.value for i in analytics.top_terms(session, scope=scope).items] == ["akku"]  # "und" is a stop word
+    assert [i.value for i in analytics.top_domains(session, scope=scope).items] == ["x.example"]
+    by_reach = analytics.top_authors(session, scope=scope, by="reach")
+    by_volume = analytics.top_authors(session, scope=scope, by="volume")
+    assert [a.handle for a in by_reach.items] == ["big", "small"]
+    assert [(a.handle, a.count) for a in by_volume.items] == [("small", 3), ("big", 1)]
+
+
+def test_emerging_terms_need_growth_and_the_minimum_count(session: Session) -> None:
+    start = datetime(2026, 3, 23, tzinfo=UTC)  # a Monday: the range is exactly one week
+    scope = _scope(since=start, until=start + timedelta(days=7), interval="week", tz="UTC")
+    assert bucket_bounds(scope) == [start, start + timedelta(days=7)]
+    # baseline: 4 weeks before, "akku" twice a week, "lieferung" 8 a week
+    for week in range(1, 5):
+        for i in range(2):
+            mention(session, start - timedelta(days=7 * week) + timedelta(hours=i), entities={"keyphrases": ["akku"]})
+        for i in range(8):
+            mention(
+                session, start - timedelta(days=7 * week) + timedelta(hours=i), entities={"keyphrases": ["lieferung"]}
+            )
+    # this week: akku 10 (5x), lieferung 9 (no growth), "rückruf" 6 (new), "selten" 2 (below the floor)
+    for term, n in (("akku", 10), ("lieferung", 9), ("rückruf", 6), ("selten", MIN_COUNT - 3)):
+        for i in range(n):
+            mention(session, start + timedelta(hours=i), entities={"keyphrases": [term]})
+    rebuild(session)
+    found = analytics.emerging_terms(session, scope=scope)
+    # ranked by growth: rückruf 6 / max(0, 1) = 6.0 before akku 10 / 2 = 5.0
+    assert [(t.term, t.current, t.baseline, t.new) for t in found.items] == [
+        ("rückruf", 6, 0.0, True),
+        ("akku", 10, 2.0, False),
+    ]
+    assert {t.term: t.growth for t in found.items} == {"akku": 5.0, "rückruf": 6.0}
+    assert found.baseline_since == start - timedelta(days=28)
+
+
+def test_dashboard_holds_everything_and_is_json(session: Session) -> None:
+    mention(session, datetime(2026, 3, 29, 9, tzinfo=UTC), entities={"hashtags": ["#a"]})
+    rebuild(session)
+    board = analytics.dashboard(session, scope=_scope(tz="Europe/Berlin"))
+    assert board.volume.total == 1 and board.top_hashtags.items[0].value == "#a"
+    assert '"interval":"day"' in board.model_dump_json()

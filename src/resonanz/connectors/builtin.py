@@ -15,7 +15,6 @@ def register_connectors() -> list[type[Connector]]:
     from resonanz.connectors.hackernews.connector import HackerNewsConnector
     from resonanz.connectors.mastodon.connector import MastodonConnector
     from resonanz.connectors.outbound_webhook.connector import OutboundWebhookConnector
-    from resonanz.connectors.outbound_webhook.connector import OutboundWebhookConnector
     from resonanz.connectors.reddit.connector import RedditConnector
     from resonanz.connectors.webhook.connector import WebhookConnector
 

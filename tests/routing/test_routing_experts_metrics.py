@@ -81,7 +81,7 @@ def _dataset(session: Session) -> tuple[int, int, int, int]:
 
 
 def test_metrics_per_team_and_agent(session: Session) -> None:
-    social, billing, anna, ben = _dataset(session)
+    social, _billing, anna, ben = _dataset(session)
     rows = care_metrics(session, since=T - timedelta(days=1), until=T + timedelta(days=1), group="team")
     by = {r.name: r for r in rows}
     assert list(by) == ["Billing", "Social", "all"]

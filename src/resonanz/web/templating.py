@@ -55,6 +55,7 @@ class NavItem:
 NAV: tuple[NavItem, ...] = (
     NavItem("dashboard", "/", N_("Dashboard"), Permission.dashboards_read),
     NavItem("mentions", "/mentions", N_("Mentions"), Permission.mentions_read),
+    NavItem("queries", "/queries", N_("Queries"), Permission.dashboards_read),
     NavItem("inbox", "/inbox", N_("Inbox"), Permission.cases_read),
     NavItem("alerts", "/alerts", N_("Alerts"), Permission.alerts_read),
     NavItem("reports", "/reports", N_("Reports"), Permission.reports_read),

@@ -10,6 +10,8 @@ The body is one import record, an array of them, or ``{"mentions": [...]}`` (the
 * 403 the source is disabled (switched off by a person);
 * 404 no webhook source of that name;
 * 413 the body is over the limit;
+* a form-encoded body (``application/x-www-form-urlencoded``: Twilio SMS / WhatsApp) is handled by
+  :mod:`resonanz.api.form_hooks` instead, with the platform's own signature check;
 * 422 the body is not JSON or a record breaks the schema: every problem with its field path
   (``mentions[2].published_at``); no mention of the request is stored, but the signed body is kept
   in quarantine with the reason, so it can be replayed once the sender's bug is understood.
@@ -21,10 +23,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
+from resonanz.api import form_hooks
 from resonanz.clock import now
 from resonanz.config import Settings
 from resonanz.connectors.base import Rejected
@@ -159,7 +162,7 @@ def _keep_rejected_body(db: Database, target: _Target, body: bytes, errors: list
 
 
 @router.post("/hooks/{source}", status_code=202, summary="Receive mentions pushed by another system")
-async def receive(source: str, request: Request) -> JSONResponse:
+async def receive(source: str, request: Request) -> Response:
     db: Database = request.app.state.db
     settings: Settings = request.app.state.settings
     limit = body_limit(settings)
@@ -172,4 +175,9 @@ async def receive(source: str, request: Request) -> JSONResponse:
         body += chunk
         if len(body) > limit:
             return too_big
+    if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):  # Twilio & co.
+        signature, url = request.headers.get(form_hooks.SIGNATURE_HEADER), request.url
+        return await run_in_threadpool(
+            form_hooks.accept_form, db, settings, source, bytes(body), signature, url.path, url.query
+        )
     return await run_in_threadpool(_accept, db, settings, source, bytes(body), request.headers.get(SIGNATURE_HEADER))

@@ -16,6 +16,7 @@ def register_connectors() -> list[type[Connector]]:
     from resonanz.connectors.mastodon.connector import MastodonConnector
     from resonanz.connectors.outbound_webhook.connector import OutboundWebhookConnector
     from resonanz.connectors.reddit.connector import RedditConnector
+    from resonanz.connectors.twilio.connector import TwilioConnector
     from resonanz.connectors.webhook.connector import WebhookConnector
 
     return [
@@ -28,4 +29,5 @@ def register_connectors() -> list[type[Connector]]:
         RedditConnector,
         OutboundWebhookConnector,
         EmailConnector,
+        TwilioConnector,
     ]

@@ -1,0 +1,1 @@
+"""SMS and WhatsApp through Twilio: inbound webhook (form-encoded, signed), replies via the Messages API."""

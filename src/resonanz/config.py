@@ -105,6 +105,26 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:8000", description="where people reach this instance; links in e-mails use it"
     )
 
+    # --- case intake (H5): which mentions become cases and how they join (docs/inbox.md) ---
+    case_intake_enabled: bool = Field(default=True, description="turn analysed mentions into cases")
+    case_intake_intents: list[str] = Field(
+        default=["question", "complaint"], description="intents that need a response"
+    )
+    case_intake_influential_followers: int = Field(
+        default=10_000, ge=0, description="a negative mention from an author with this many followers needs a response"
+    )
+    case_intake_query_ids: list[int] = Field(
+        default_factory=list, description="listening queries whose matches always need a response"
+    )
+    case_own_handles: list[str] = Field(
+        default_factory=list,
+        description="our own accounts ('handle' or 'platform:handle'): replies to them need "
+        "a response, their own posts never become cases",
+    )
+    case_join_window_hours: float = Field(
+        default=72.0, gt=0, description="an author's messages on one topic within this window join one case"
+    )
+
     @field_validator("database_url")
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:

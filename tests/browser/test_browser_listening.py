@@ -1,0 +1,52 @@
+"""The query editor in a real browser: sign in, write a query, watch the live test count change as
+you type (and a syntax error with its caret), save it, and find it in the list."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from playwright.sync_api import Page, expect
+
+
+def test_write_test_save_and_list_a_query(signed_in: Callable[..., Page]) -> None:
+    page = signed_in("analyst")
+    page.goto("/queries/new")
+    count = page.locator("[data-test-count]")
+    editor = page.get_by_label("Query", exact=True)
+
+    editor.press_sequentially("nordwelle", delay=20)
+    expect(count).to_be_visible()
+    expect(count).to_have_attribute("data-count", re.compile(r"^[1-9]\d*$"))
+    broad = int(count.get_attribute("data-count") or "0")
+    expect(page.locator("[data-test-curve] svg polyline")).to_have_count(1)
+    expect(page.locator("[data-test-samples] li").first).to_be_visible()
+
+    editor.press_sequentially(" AND (", delay=20)
+    error = page.locator("[data-test-error]")
+    expect(error).to_be_visible()
+    expect(page.locator("[data-test-caret]")).to_contain_text("^")
+    expect(count).to_be_hidden()
+
+    editor.press_sequentially("app OR tarif)", delay=20)
+    expect(error).to_be_hidden()
+    expect(count).to_be_visible()
+    page.wait_for_function(
+        "broad => { const el = document.querySelector('[data-test-count]');"
+        " return el && !el.hidden && Number(el.dataset.count) < broad; }",
+        arg=broad,
+    )
+    narrow = int(count.get_attribute("data-count") or "0")
+    assert 0 <= narrow < broad
+
+    page.get_by_label("Name", exact=True).fill("Nordwelle app or tariff (browser)")
+    page.get_by_label("Note on this change").fill("written in the browser test")
+    page.get_by_role("button", name="Save").click()
+    expect(page).to_have_url(re.compile(r"/queries/\d+\?saved=1$"))
+    expect(page.locator("[data-saved]")).to_be_visible()
+    expect(page.locator("[data-versions] li")).to_have_count(1)
+
+    page.goto("/queries")
+    row = page.locator("[data-queries] tr", has_text="Nordwelle app or tariff (browser)")
+    expect(row).to_have_count(1)
+    expect(row.locator("code")).to_have_text("nordwelle AND (app OR tarif)")

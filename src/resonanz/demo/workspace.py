@@ -27,6 +27,7 @@ from resonanz.connectors.feed.connector import FeedConnector
 from resonanz.db.database import Database
 from resonanz.db.engine import transaction
 from resonanz.demo.generate import DEFAULT_ANCHOR, DEFAULT_SEED, DemoDataset, generate
+from resonanz.demo.listening import load_listening
 from resonanz.demo.render import fingerprint, render, write_files
 from resonanz.demo.world import COMPETITORS, CRISIS_HASHTAG, DEMO_AUTHOR_SUFFIX, DEMO_PREFIX, OWN
 from resonanz.mentions import search_index
@@ -111,6 +112,7 @@ def load_demo(
 ) -> DemoSummary:
     """Generate the demo data set and ingest it into ``db``."""
     data = generate(seed=seed, anchor=anchor, scale=scale)
+    load_listening(db)  # brands and queries first: the analysis of the mentions matches them
     feeds, files = render(data)
     summary = _summary(db, data, fingerprint(feeds, files))
     steps = len(feeds) + len(files)

@@ -6,8 +6,8 @@ import json
 
 from typer.testing import CliRunner
 
+from resonanz.cases.sla import parse_hours_spec
 from resonanz.cli.main import app
-from resonanz.cli.routing import parse_hours_spec
 from resonanz.config import Settings
 from resonanz.db.database import Database
 from tests.routing.routing_support import add_mention, make_agent, make_case, make_team

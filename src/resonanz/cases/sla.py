@@ -74,6 +74,28 @@ def parse_hours(raw: Mapping[str, Iterable[Iterable[str]]]) -> dict[int, Interva
     return result
 
 
+_SPAN = re.compile(r"(\w{3})(?:-(\w{3}))?\s+(\d\d:\d\d)-(\d\d:\d\d)\Z")
+
+
+def parse_hours_spec(spec: str) -> dict[str, list[list[str]]]:
+    """``"mon-fri 09:00-17:00; sat 10:00-14:00"`` (what people type in a form or a command) ->
+    the hours mapping :func:`parse_hours` reads; an empty text is an empty mapping."""
+    hours: dict[str, list[list[str]]] = {}
+    for part in filter(None, (p.strip() for p in spec.replace("\n", ";").split(";"))):
+        match = _SPAN.match(part.lower())
+        if not match or match.group(1) not in WEEKDAYS or (match.group(2) or match.group(1)) not in WEEKDAYS:
+            raise CalendarError(f"{part!r}: write e.g. 'mon-fri 09:00-17:00'", location="hours")
+        first, last = WEEKDAYS.index(match.group(1)), WEEKDAYS.index(match.group(2) or match.group(1))
+        for day in WEEKDAYS[first : last + 1]:
+            hours.setdefault(day, []).append([match.group(3), match.group(4)])
+    return hours
+
+
+def hours_spec(hours: Mapping[str, Iterable[Iterable[str]]]) -> str:
+    """The inverse of :func:`parse_hours_spec` (one weekday per part)."""
+    return "; ".join(f"{day} {a}-{b}" for day, spans in hours.items() for a, b in (tuple(s) for s in spans))
+
+
 def hours_to_json(hours: Mapping[int, Intervals]) -> dict[str, list[list[str]]]:
     """The inverse of :func:`parse_hours` (what the database stores)."""
     return {

@@ -4,7 +4,6 @@ services and actions (exit code 2 for bad input, as everywhere)."""
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -20,7 +19,7 @@ from resonanz.cases.holidays import german_public_holidays
 from resonanz.cases.metrics import care_metrics, metrics_csv
 from resonanz.cases.routing import try_filter
 from resonanz.cases.routing_models import BusinessCalendar
-from resonanz.cases.sla import WEEKDAYS
+from resonanz.cases.sla import parse_hours_spec
 from resonanz.cases.sla_service import check_slas
 from resonanz.cli.context import fmt_time, handle_errors, print_json, print_table, session_scope, settings
 from resonanz.clock import ensure_utc, now
@@ -50,22 +49,6 @@ def user_id_of(session: Session, value: str) -> int:
     if user is None:
         raise NotFoundError(_("no user {user!r}").format(user=value))
     return user.id
-
-
-_SPAN = re.compile(r"(\w{3})(?:-(\w{3}))?\s+(\d\d:\d\d)-(\d\d:\d\d)\Z")
-
-
-def parse_hours_spec(spec: str) -> dict[str, list[list[str]]]:
-    """``"mon-fri 09:00-17:00; sat 10:00-14:00"`` -> the calendar's hours mapping."""
-    hours: dict[str, list[list[str]]] = {}
-    for part in filter(None, (p.strip() for p in spec.split(";"))):
-        match = _SPAN.match(part.lower())
-        if not match or match.group(1) not in WEEKDAYS or (match.group(2) or match.group(1)) not in WEEKDAYS:
-            raise InputError(_("{part!r}: write e.g. 'mon-fri 09:00-17:00'").format(part=part), location="--hours")
-        first, last = WEEKDAYS.index(match.group(1)), WEEKDAYS.index(match.group(2) or match.group(1))
-        for day in WEEKDAYS[first : last + 1]:
-            hours.setdefault(day, []).append([match.group(3), match.group(4)])
-    return hours
 
 
 @routing_app.command("rules")

@@ -70,8 +70,9 @@ def with_hour(series: dict[datetime, Bucket], at: datetime, **kw: int) -> dict[d
         ("no history at all", {T: Bucket(total=3)}, T, {}, False),
     ],
 )
-def test_volume_spike(label: str, series: dict[datetime, Bucket], at: datetime, kw: dict[str, object],
-                      fires: bool) -> None:  # fmt: skip
+def test_volume_spike(
+    label: str, series: dict[datetime, Bucket], at: datetime, kw: dict[str, object], fires: bool
+) -> None:
     finding = rules.volume_spike(series, at, **kw)  # type: ignore[arg-type]
     assert finding.fired is fires, (label, finding)
     if fires:

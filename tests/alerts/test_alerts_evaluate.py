@@ -17,28 +17,27 @@ from resonanz.notifications.actions import do_create_channel
 from resonanz.notifications.models import NotificationDelivery
 from resonanz.worker.models import Job
 
-from .alerts_factory import T0, add_mentions, make_author, make_query
+from .alerts_factory import SPIKE, T0, add_mentions, make_author, spike_history
 
 H = timedelta(hours=1)
-SPIKE = T0 + timedelta(days=29, hours=14)
-
-
-def _history(session: Session):  # type: ignore[no-untyped-def]
-    query = make_query(session)
-    times = [T0 + i * H + timedelta(minutes=m) for i in range(int((SPIKE - T0) / H)) for m in (5, 35)]
-    add_mentions(session, query, times, text="nordwelle tarif frage")
-    spike = [SPIKE + timedelta(seconds=20 * i) for i in range(60)]
-    add_mentions(session, query, spike, text="nordwelle zugausfall chaos #NordwelleDown <script>x</script>",
-                 sentiment="negative")  # fmt: skip
-    return query
 
 
 def test_spike_fires_once_with_explanation_and_deliveries(session: Session, settings: Settings) -> None:
-    query = _history(session)
-    channel = do_create_channel(session, name="ops hook", kind="webhook", config={"url": "http://127.0.0.1:9/h"},
-                                actor=None)  # fmt: skip
-    rule = do_create_rule(session, data=AlertRuleCreate(name="spike", kind="volume_spike", query_id=query.id,
-                          channel_ids=[channel.id], recipient_emails=["ops@example.test"]), actor=None)  # fmt: skip
+    query = spike_history(session)
+    channel = do_create_channel(
+        session, name="ops hook", kind="webhook", config={"url": "http://127.0.0.1:9/h"}, actor=None
+    )
+    rule = do_create_rule(
+        session,
+        data=AlertRuleCreate(
+            name="spike",
+            kind="volume_spike",
+            query_id=query.id,
+            channel_ids=[channel.id],
+            recipient_emails=["ops@example.test"],
+        ),
+        actor=None,
+    )
     rule.evaluated_until = SPIKE - 3 * H
     result = evaluate_rule(session, rule=rule, at=SPIKE + H + timedelta(minutes=1), settings=settings)
     assert result.buckets == 4 and len(result.fired) == 1 and not result.updated
@@ -70,9 +69,8 @@ def test_spike_fires_once_with_explanation_and_deliveries(session: Session, sett
 
 
 def test_backtest_lists_the_spike_and_nothing_else(session: Session) -> None:
-    query = _history(session)
-    rule = do_create_rule(session, data=AlertRuleCreate(name="bt", kind="volume_spike", query_id=query.id),
-                          actor=None)  # fmt: skip
+    query = spike_history(session)
+    rule = do_create_rule(session, data=AlertRuleCreate(name="bt", kind="volume_spike", query_id=query.id), actor=None)
     report = run_backtest(session, rule=rule, until=SPIKE + 2 * H, days=20)
     assert [e.start for e in report.episodes] == [SPIKE]
     assert report.episodes[0].explanation is not None and len(report.daily) == 21  # partial first and last days
@@ -80,17 +78,23 @@ def test_backtest_lists_the_spike_and_nothing_else(session: Session) -> None:
 
 
 def test_keyword_and_new_influencer_rules(session: Session, settings: Settings) -> None:
-    query = _history(session)
+    query = spike_history(session)
     star = make_author(session, handle="star", followers=250_000)
     regular = make_author(session, handle="regular", followers=300_000)
     add_mentions(session, query, [T0 + H], author_id=regular)  # known to this query for weeks
     at = SPIKE + 2 * H
     add_mentions(session, query, [at + timedelta(minutes=1)], text="nordwelle Rückruf angekündigt", author_id=star)
     add_mentions(session, query, [at + timedelta(minutes=2)], author_id=regular)
-    kw = do_create_rule(session, data=AlertRuleCreate(name="kw", kind="keyword", query_id=query.id,
-                        params={"text": "rueckruf OR recall"}), actor=None)  # fmt: skip
-    inf = do_create_rule(session, data=AlertRuleCreate(name="inf", kind="influencer", query_id=query.id,
-                         params={"min_followers": 100_000}), actor=None)  # fmt: skip
+    kw = do_create_rule(
+        session,
+        data=AlertRuleCreate(name="kw", kind="keyword", query_id=query.id, params={"text": "rueckruf OR recall"}),
+        actor=None,
+    )
+    inf = do_create_rule(
+        session,
+        data=AlertRuleCreate(name="inf", kind="influencer", query_id=query.id, params={"min_followers": 100_000}),
+        actor=None,
+    )
     for rule in (kw, inf):
         rule.evaluated_until = at
         fired = evaluate_rule(session, rule=rule, at=at + timedelta(minutes=6), settings=settings).fired

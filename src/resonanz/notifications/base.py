@@ -164,7 +164,8 @@ def validate_config(kind: str, config: Mapping[str, Any]) -> dict[str, Any]:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "config"
-        raise InputError(first["msg"], location=f"config.{where}") from exc
+        message = str(first.get("ctx", {}).get("error") or first["msg"])
+        raise InputError(message, location=f"config.{where}") from exc
     return model.model_dump(mode="json")
 
 

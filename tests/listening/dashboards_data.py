@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from resonanz.analysis.models import AnalysisResult
 from resonanz.listening.models import Brand, Query, QueryMatch
+from resonanz.mentions import search_index
 from resonanz.mentions.models import Author, Mention
 from resonanz.sources.models import Source
 
@@ -83,6 +84,7 @@ def mention(
     )
     session.add(row)
     session.flush()
+    search_index.write(session, [(row.id, None, text)], replace=False)
     if entities is not None:
         session.add(
             AnalysisResult(
@@ -98,7 +100,11 @@ def mention(
 def random_store(session: Session, rng: random.Random, n: int, *, days: int = 4) -> dict[str, Any]:
     """``n`` random mentions over ``days`` days with 2 brands, 3 queries and random matches."""
     own, rival = brand(session, "Own"), brand(session, "Rival", "competitor")
-    queries = [query(session, "q-own-1", own.id), query(session, "q-own-2", own.id), query(session, "q-rival", rival.id)]
+    queries = [
+        query(session, "q-own-1", own.id),
+        query(session, "q-own-2", own.id),
+        query(session, "q-rival", rival.id),
+    ]
     sources = [source(session, f"src{i}") for i in range(2)]
     authors = [author(session, f"a{i}", rng.choice([None, 0, 10, 1500])) for i in range(6)]
     mentions = []

@@ -89,7 +89,9 @@ def test_rollups_equal_a_group_by_after_rebuild_and_after_changing_batches(sessi
     assert _rolled(session) == _clean(_direct(session))
     hourly = Counter[object]()
     for hour, n in session.execute(
-        select(RollupHour.hour, func.sum(RollupHour.count)).where(RollupHour.scope_kind == "all").group_by(RollupHour.hour)
+        select(RollupHour.hour, func.sum(RollupHour.count))
+        .where(RollupHour.scope_kind == "all")
+        .group_by(RollupHour.hour)
     ):
         hourly[hour] = n
     assert hourly == _hourly_all(session)
@@ -98,7 +100,9 @@ def test_rollups_equal_a_group_by_after_rebuild_and_after_changing_batches(sessi
     mentions = data["mentions"]
     changed = rng.sample(mentions, 20)
     for m in changed[:10]:
-        session.execute(update(Mention).where(Mention.id == m.id).values(sentiment=rng.choice(["positive", "negative"])))
+        session.execute(
+            update(Mention).where(Mention.id == m.id).values(sentiment=rng.choice(["positive", "negative"]))
+        )
     for m in changed[10:]:
         session.execute(delete(QueryMatch).where(QueryMatch.mention_id == m.id))
     added = [

@@ -10,6 +10,7 @@ import typer
 from resonanz.cli import (
     alerts,
     analysis,
+    analytics,
     cases,
     context,
     demo,
@@ -64,6 +65,7 @@ for module in (
     cases,
     knowledge,
     routing,
+    analytics,
 ):
     module.register(app)
 query_commands.register(app)

@@ -139,6 +139,7 @@ def line_chart(
     title: str,
     desc: str,
     hrefs: Sequence[str | None] | None = None,
+    tip_labels: Sequence[str] | None = None,
     fmt: Callable[[float], str] = _num,
     y_min: float | None = None,
     y_max: float | None = None,
@@ -146,7 +147,8 @@ def line_chart(
 ) -> str:
     """Lines over the buckets ``labels``; each bucket has an invisible hit column with a tooltip of
     every series' value (and ``hrefs[i]`` for click-through). ``y_min``/``y_max`` fix the scale
-    (net sentiment: -1..1); by default it runs from 0 to a round number above the largest value."""
+    (net sentiment: -1..1); by default it runs from 0 to a round number above the largest value.
+    ``tip_labels`` (default ``labels``) name the buckets in tooltips."""
     n = len(labels)
     cid = _chart_id("line", title, labels, [(s.name, tuple(s.values)) for s in series], standalone)
     out = _open(cid, title, desc, WIDTH, HEIGHT, standalone)
@@ -167,7 +169,7 @@ def line_chart(
                 f'<polyline {_paint(s.color, standalone=standalone, kind="line")} points="{pts}">'
                 f"<title>{_x(s.name)}</title></polyline>"
             )
-    for i, label in enumerate(labels):
+    for i, label in enumerate(tip_labels or labels):
         tip = label + ": " + ", ".join(f"{s.name} {fmt(s.values[i])}" for s in series if i < len(s.values))
         href = hrefs[i] if hrefs and i < len(hrefs) else None
         x = LEFT + step * i
@@ -187,6 +189,7 @@ def stacked_bar_chart(
     title: str,
     desc: str,
     hrefs: Sequence[str | None] | None = None,
+    tip_labels: Sequence[str] | None = None,
     fmt: Callable[[float], str] = _num,
     standalone: bool = False,
 ) -> str:
@@ -201,7 +204,7 @@ def stacked_bar_chart(
     plot_h = HEIGHT - TOP - BOTTOM
     out += _axes(top, labels, step, standalone, fmt)
     bar_w = max(1.0, step * 0.8)
-    for i, label in enumerate(labels):
+    for i, label in enumerate(tip_labels or labels):
         href = hrefs[i] if hrefs and i < len(hrefs) else None
         base = float(TOP + plot_h)
         for s in series:

@@ -35,6 +35,9 @@ class RollupHour(Base):
     """``count`` mentions with ``reach`` (sum of their authors' followers) in one bucket."""
 
     __tablename__ = "rollup_hour"
+    # SQLite: stored in primary-key order (no rowid), so a scope's hour range is one contiguous,
+    # covering read
+    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012 - SQLAlchemy's declarative attribute
 
     scope_kind: Mapped[str] = mapped_column(String(8), primary_key=True)
     scope_id: Mapped[int] = mapped_column(Integer, primary_key=True)

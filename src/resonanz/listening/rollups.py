@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select
+from sqlalchemy import Table, and_, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from resonanz.listening.models import Query, QueryMatch
@@ -96,13 +96,16 @@ def _recompute_ranges(session: Session, ranges: Sequence[tuple[datetime, datetim
         .outerjoin(Author, Author.id == Mention.author_id)
         .where(_in_ranges(Mention.published_at, ranges))
     ).all()
+    # matches by the mentions' ids (index ix_query_match_mention): a join filtered on the mention's
+    # time lets SQLite scan all of query_match per statement
     matches: dict[int, list[int]] = {}
-    for query_id, mention_id in session.execute(
-        select(QueryMatch.query_id, QueryMatch.mention_id)
-        .join(Mention, Mention.id == QueryMatch.mention_id)
-        .where(_in_ranges(Mention.published_at, ranges))
-    ):
-        matches.setdefault(mention_id, []).append(query_id)
+    ids = [row[0] for row in rows]
+    for i in range(0, len(ids), ID_CHUNK):
+        stmt = select(QueryMatch.query_id, QueryMatch.mention_id).where(
+            QueryMatch.mention_id.in_(ids[i : i + ID_CHUNK])
+        )
+        for query_id, mention_id in session.execute(stmt):
+            matches.setdefault(mention_id, []).append(query_id)
     sums: dict[Key, list[int]] = {}
 
     def add(kind: str, scope_id: int, dims: tuple[datetime, str, str, str, int], reach: int) -> None:
@@ -140,8 +143,11 @@ def _recompute_ranges(session: Session, ranges: Sequence[tuple[datetime, datetim
         }
         for k, v in sums.items()
     ]
+    # Core executemany (not the ORM's bulk insert: measured 3x slower for 50,000 buckets)
+    table = RollupHour.__table__
+    assert isinstance(table, Table)
     for i in range(0, len(values), 5_000):
-        session.execute(insert(RollupHour), values[i : i + 5_000])
+        session.execute(insert(table), values[i : i + 5_000])
     return len(values)
 
 

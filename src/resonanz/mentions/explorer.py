@@ -86,7 +86,9 @@ def _plan(session: Session, query: ExplorerQuery) -> Plan | None:
         except InputError as exc:
             raise InputError(exc.reason, location=f"q, {exc.location}" if exc.location else "q") from None
         match = _fts5_query(terms) if sqlite else _tsquery(terms)
-    return Plan(sqlite=sqlite, sort=query.sort, dims=dims, since=query.since, until=query.until, match=match)
+    plan = Plan(sqlite=sqlite, sort=query.sort, dims=dims, since=query.since, until=query.until, match=match)
+    plan.query_ids = list(query.query_ids)
+    return plan
 
 
 def _check_limit(limit: int) -> None:

@@ -86,6 +86,8 @@ class Plan:
     match: str | None = None
     after: tuple[Any, int] | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    #: listening queries the mention must match (any of them): checked per row, never a driver
+    query_ids: list[int] = field(default_factory=list)
 
     # -- SQL pieces ---------------------------------------------------------------------------
 
@@ -153,7 +155,11 @@ class Plan:
         )
 
     def filter_terms(self, *, skip: str | None = None) -> list[str]:
-        return [self._in(col, values) for col, values in self.dims if col != skip]
+        terms = [self._in(col, values) for col, values in self.dims if col != skip]
+        if self.query_ids:
+            match = self._in("qm.query_id", self.query_ids)
+            terms.append(f"EXISTS (SELECT 1 FROM query_match qm WHERE qm.mention_id = mention.id AND {match})")
+        return terms
 
     def _hint(self, index: str | None) -> str:
         if not self.sqlite:
@@ -320,7 +326,7 @@ class Plan:
         if name is not None and name in sizes and sizes[name] < SMALL:
             inner = self._by_ids(name, limit=cap)
         elif self.match is not None and self.sqlite:
-            if not self.dims and self.since is None and self.until is None:
+            if not self.dims and not self.query_ids and self.since is None and self.until is None:
                 sql = "SELECT count(*) FROM (SELECT rowid FROM mention_fts WHERE mention_fts MATCH :q LIMIT :n)"
                 return int(session.execute(text(sql), {"q": self.match, "n": cap}).scalar_one())
             self.sort = "newest"  # order does not matter for a count; the time indexes are the ones to walk

@@ -38,6 +38,8 @@ class ExplorerQuery(BaseModel):
     since: AwareDatetime | None = None
     until: AwareDatetime | None = None
     author: str | None = Field(default=None, max_length=300)
+    #: mentions matched by any of these listening queries (dashboards click through with them)
+    query_ids: list[int] = Field(default_factory=list, max_length=50)
     sort: Sort = "newest"
 
     @field_validator("q", "author")
@@ -46,7 +48,7 @@ class ExplorerQuery(BaseModel):
         value = value.strip() if value is not None else None
         return value or None
 
-    @field_validator("source_ids", "platforms", "langs", "sentiments", "intents")
+    @field_validator("source_ids", "platforms", "langs", "sentiments", "intents", "query_ids")
     @classmethod
     def _normalise(cls, values: list[Any]) -> list[Any]:
         if values and isinstance(values[0], str):

@@ -23,7 +23,7 @@ SORTS = ("newest", "oldest", "engagement")
 SORT_LABELS = {"newest": N_("Newest first"), "oldest": N_("Oldest first"), "engagement": N_("Most engagement")}
 PAGE_SIZES = (25, 50, 100)
 MAX_Q = 500
-MULTI = ("source", "platform", "lang", "sentiment", "intent")
+MULTI = ("source", "platform", "lang", "sentiment", "intent", "query")
 #: pages the "previous" link can step back through (their cursors ride along in the URL as ``back``)
 BACK_DEPTH = 20
 FIRST = "-"  # the first page in the ``back`` trail (it has no cursor)
@@ -40,6 +40,7 @@ class ExplorerForm:
     lang: list[str] = field(default_factory=list)
     sentiment: list[str] = field(default_factory=list)
     intent: list[str] = field(default_factory=list)
+    query: list[str] = field(default_factory=list)  # listening query ids (click-through from dashboards)
     since: str = ""
     until: str = ""
     author: str = ""
@@ -136,6 +137,11 @@ def read_form(params: Any, *, tz: str, gettext: Any) -> tuple[ExplorerForm, dict
             form.errors["source"] = gettext("Unknown source.")
     if source_ids:
         query["source_ids"] = source_ids
+    query_ids = [int(v) for v in form.query if v.isdigit() and len(v) < 12]
+    if len(query_ids) < len(form.query):
+        form.errors["query"] = gettext("Unknown query.")
+    elif query_ids:
+        query["query_ids"] = query_ids
     if form.platform:
         query["platforms"] = form.platform
     if form.lang:

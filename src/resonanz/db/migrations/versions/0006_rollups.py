@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint(
             "scope_kind", "scope_id", "hour", "lang", "sentiment", "platform", "source_id", name=op.f("pk_rollup_hour")
         ),
+        sqlite_with_rowid=False,
     )
 
 

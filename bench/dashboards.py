@@ -1,0 +1,296 @@
+"""Dashboard aggregations over 1,000,000 mentions: p50/p95 ms per analytics function (issue 5 (b)).
+
+Reuses the API benchmark's cached SQLite data set (``bench/api_data.py``, /tmp/rzbench/m1.db: 1M
+mentions over one year) and adds what dashboards read, once (marker file ``*.dashboards``):
+
+* 3 brands (Nordwelle Mobil own; Rheinkurve Bahn, Alpenblitz Mobility competitors) with 4 queries,
+  their ``query_match`` rows decided by the words in each text (as the streaming matcher would);
+* the entities stage's stored result (hashtags, links, key phrases) for every mention, computed by
+  the real stage;
+* the hourly rollups, built by :func:`resonanz.listening.rollups.rebuild` (timed).
+
+Then each function of :mod:`resonanz.listening.analytics` runs ``--reps`` times per case (scope:
+all mentions / one query / one brand; range and interval: 24 h hourly, 7 d hourly, 30 d daily,
+30 d hourly, 90 d daily), each time over a different random window of the year, in Europe/Berlin.
+The raw 30-day hourly-by-language GROUP BY the issue measured is timed for comparison, and so is the
+ingest hook (refresh of a 500-mention batch).
+
+``--pg`` copies the same rows into a PostgreSQL database (``rzbench_dash`` beside ``--pg-url``) and
+runs the same cases there.
+
+    .venv/bin/python bench/dashboards.py [--reps 15] [--pg] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import sqlite3
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from resonanz.analysis.stages.entities import EntitiesStage
+from resonanz.config import Settings
+from resonanz.db.engine import make_engine, make_session_factory
+from resonanz.listening import analytics
+from resonanz.listening.analytics import Scope
+from resonanz.listening.analytics_tops import tops
+from resonanz.listening.rollup_models import RollupHour
+from resonanz.listening.rollups import rebuild, refresh_mentions
+
+BRANDS = (("Nordwelle Mobil", "own"), ("Rheinkurve Bahn", "competitor"), ("Alpenblitz Mobility", "competitor"))
+#: query name -> (brand index, words: a text matches when it contains any, lower case)
+QUERIES = {
+    "nordwelle": (0, ("nordwelle",)),
+    "welleabo": (0, ("welleabo", "nordwellego")),
+    "rheinkurve": (1, ("rheinkurve",)),
+    "alpenblitz": (2, ("alpenblitz",)),
+}
+CASES = (("24h", timedelta(hours=24), "hour"), ("7d", timedelta(days=7), "hour"), ("30d", timedelta(days=30), "day"),
+         ("30d-hourly", timedelta(days=30), "hour"), ("90d", timedelta(days=90), "day"))  # fmt: skip
+TZ = "Europe/Berlin"
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))
+    return ordered[k]
+
+
+def prepare_sqlite(path: Path) -> None:
+    """Add brands, queries, matches, entities results and rollups to the cached data set, once."""
+    marker = path.with_suffix(".dashboards")
+    if marker.exists():
+        return
+    engine = make_engine(f"sqlite:///{path}")
+    RollupHour.__table__.create(engine, checkfirst=True)  # type: ignore[attr-defined]
+    engine.dispose()
+    if not path.with_suffix(".dashdata").exists():
+        add_matches_and_entities(path)
+        path.with_suffix(".dashdata").write_text("1\n")
+    engine = make_engine(f"sqlite:///{path}")
+    factory = make_session_factory(engine)
+    started = time.perf_counter()
+    with factory() as session, session.begin():
+        rows_written = rebuild(session)
+    print(f"  rollups rebuilt: {rows_written:,} buckets in {time.perf_counter() - started:.1f} s", flush=True)
+    engine.dispose()
+    marker.write_text(f"{rows_written}\n")
+
+
+def add_matches_and_entities(path: Path) -> None:
+    """Brands, queries, their matches and the entities results, straight into the file."""
+    con = sqlite3.connect(path, isolation_level=None)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=OFF")
+    con.execute("BEGIN")
+    for table in ("query_match", "listening_query", "brand"):
+        con.execute(f"DELETE FROM {table}")
+    con.execute("DELETE FROM analysis_result WHERE stage = 'entities'")
+    now = "2026-11-01 00:00:00.000000"
+    for i, (name, kind) in enumerate(BRANDS, 1):
+        con.execute("INSERT INTO brand (id, name, kind, created_at) VALUES (?, ?, ?, ?)", (i, name, kind, now))
+    for i, (name, (brand, _words)) in enumerate(QUERIES.items(), 1):
+        con.execute(
+            "INSERT INTO listening_query (id, name, brand_id, text, version, active, created_at, updated_at, "
+            "applied_version) VALUES (?, ?, ?, ?, 1, 1, ?, ?, 1)",
+            (i, name, brand + 1, name, now, now),
+        )
+    stage = EntitiesStage(Settings())
+    words = [(i, ws) for i, (_b, ws) in enumerate(QUERIES.values(), 1)]
+    started = time.perf_counter()
+    last = 0
+    cur = con.cursor()
+    while True:
+        rows = cur.execute(
+            "SELECT id, published_at, coalesce(title, '') || ' ' || text FROM mention "
+            "WHERE id > ? ORDER BY id LIMIT 50000",
+            (last,),
+        ).fetchall()
+        if not rows:
+            break
+        matches, results = [], []
+        for mid, published, body in rows:
+            low = body.lower()
+            matches += [(qid, mid, published, 1) for qid, ws in words if any(w in low for w in ws)]
+            results.append((mid, "entities", "1", 1, json.dumps(stage.one(body)), now))
+        con.executemany("INSERT INTO query_match VALUES (?, ?, ?, ?)", matches)
+        con.executemany(
+            "INSERT INTO analysis_result (mention_id, stage, version, revision, result, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            results,
+        )
+        last = rows[-1][0]
+        print(f"  matched + entities: {last:,} ({time.perf_counter() - started:.0f} s)", flush=True)
+    con.execute("COMMIT")
+    con.close()
+
+
+def scopes(session: Session) -> dict[str, dict[str, Any]]:
+    return {"all": {}, "query": {"query_ids": [1]}, "brand": {"brand_ids": [1]}}
+
+
+FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "volume": analytics.volume,
+    "sentiment": analytics.sentiment_over_time,
+    "share_of_voice": analytics.share_of_voice,
+    "languages": analytics.languages,
+    "sources": analytics.sources,
+    "tops (terms+tags+links+authors)": tops,
+    "emerging_terms": analytics.emerging_terms,
+    "dashboard (all of it)": analytics.dashboard,
+}
+
+
+def run_cases(url: str, reps: int, seed: int = 7) -> dict[str, Any]:
+    engine = make_engine(url)
+    factory = make_session_factory(engine)
+    rng = random.Random(seed)
+    start, end = datetime(2026, 2, 1, tzinfo=UTC), datetime(2026, 10, 31, tzinfo=UTC)
+    results: dict[str, Any] = {}
+    with factory() as session:
+        for scope_name, scope_kw in scopes(session).items():
+            for case, length, interval in CASES:
+                for fname, fn in FUNCTIONS.items():
+                    times = []
+                    for _ in range(reps):
+                        until = start + (end - start) * rng.random()
+                        scope = Scope(since=until - length, until=until, tz=TZ, interval=interval, **scope_kw)
+                        t = time.perf_counter()
+                        fn(session, scope=scope)
+                        times.append((time.perf_counter() - t) * 1000)
+                        session.rollback()
+                    key = f"{scope_name}/{case}/{fname}"
+                    results[key] = {"p50": statistics.median(times), "p95": percentile(times, 95)}
+                    print(f"{key:60} p50 {results[key]['p50']:7.1f} ms  p95 {results[key]['p95']:7.1f} ms", flush=True)
+        results["raw 30d hourly-by-language GROUP BY"] = raw_group_by(session, rng, reps, start, end)
+        results["ingest hook: refresh a 500-mention batch"] = hook_cost(session, rng, reps)
+    engine.dispose()
+    return results
+
+
+def raw_group_by(session: Session, rng: random.Random, reps: int, start: datetime, end: datetime) -> dict[str, float]:
+    """The issue's reference query, straight over ``mention`` (what the rollups replace)."""
+    pg = session.get_bind().dialect.name == "postgresql"
+    hour = "date_trunc('hour', published_at)" if pg else "strftime('%Y-%m-%d %H', published_at)"
+    sql = text(
+        f"SELECT {hour}, lang, count(*) FROM mention WHERE published_at >= :a AND published_at < :b GROUP BY 1, 2"
+    )
+    times = []
+    for _ in range(reps):
+        until = start + (end - start) * rng.random()
+        since = until - timedelta(days=30)
+        a, b = (since, until) if pg else (since.strftime("%Y-%m-%d %H:%M:%S"), until.strftime("%Y-%m-%d %H:%M:%S"))
+        t = time.perf_counter()
+        session.execute(sql, {"a": a, "b": b}).all()
+        times.append((time.perf_counter() - t) * 1000)
+    out = {"p50": statistics.median(times), "p95": percentile(times, 95)}
+    print(f"{'raw 30d hourly-by-language GROUP BY':60} p50 {out['p50']:7.1f} ms  p95 {out['p95']:7.1f} ms", flush=True)
+    return out
+
+
+def hook_cost(session: Session, rng: random.Random, reps: int) -> dict[str, float]:
+    """Refresh for a batch of 500 consecutive mentions (as ingest stores them), rolled back."""
+    top = session.execute(text("SELECT max(id) FROM mention")).scalar_one()
+    times = []
+    for _ in range(reps):
+        first = rng.randrange(1, top - 500)
+        t = time.perf_counter()
+        refresh_mentions(session, mention_ids=list(range(first, first + 500)))
+        times.append((time.perf_counter() - t) * 1000)
+        session.rollback()
+    out = {"p50": statistics.median(times), "p95": percentile(times, 95)}
+    print(f"{'ingest hook: refresh a 500-mention batch':60} p50 {out['p50']:7.1f} ms  p95 {out['p95']:7.1f} ms")
+    return out
+
+
+def copy_to_postgres(sqlite_path: Path, admin_url: str) -> str:
+    """The same rows in a fresh PostgreSQL database ``rzbench_dash`` (made once; marker table)."""
+    import psycopg
+
+    from resonanz.db.migrate import upgrade
+
+    base = admin_url.rsplit("/", 1)[0]
+    url = f"{base}/rzbench_dash"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = 'rzbench_dash'").fetchone()
+        if exists:
+            with psycopg.connect(url) as con:
+                if con.execute("SELECT to_regclass('bench_ready')").fetchone() != (None,):
+                    return url
+            admin.execute('DROP DATABASE "rzbench_dash" WITH (FORCE)')
+        admin.execute('CREATE DATABASE "rzbench_dash"')
+    engine = make_engine(Settings(database_url=url).resolved_database_url)
+    upgrade(engine)
+    engine.dispose()
+    src = sqlite3.connect(sqlite_path)
+    tables = {
+        "source": "id, name, kind, config, enabled, interval_s, cursor, health, consecutive_failures, created_at",
+        "author": "id, platform, handle, name, followers, mention_count, first_seen_at, last_seen_at",
+        "mention": "id, platform, external_id, source_id, kind, author_id, published_at, fetched_at, updated_at, "
+        "text, media, metrics, content_hash, revision_hash, revision, lang, sentiment, intent",
+        "brand": "id, name, kind, created_at",
+        "listening_query": "id, name, brand_id, text, version, active, created_at, updated_at, applied_version",
+        "query_match": "query_id, mention_id, published_at, query_version",
+        "analysis_result": "mention_id, stage, version, revision, result, created_at",
+        "rollup_hour": "scope_kind, scope_id, hour, lang, sentiment, platform, source_id, count, reach",
+    }
+    bools = {"enabled", "active"}
+    with psycopg.connect(url) as con:
+        for table, cols in tables.items():
+            names = [c.strip() for c in cols.split(",")]
+            started = time.perf_counter()
+            with con.cursor().copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+                for row in src.execute(f"SELECT {cols} FROM {table}"):
+                    copy.write_row(
+                        [bool(v) if n in bools and v is not None else v for n, v in zip(names, row, strict=True)]
+                    )
+            print(f"  copied {table} in {time.perf_counter() - started:.0f} s", flush=True)
+        con.execute("ANALYZE")
+        con.execute("CREATE TABLE bench_ready (x int)")
+        con.commit()
+    return Settings(database_url=url).resolved_database_url
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", type=Path, default=Path("/tmp/rzbench/m1.db"), help="the cached 1M data set")
+    parser.add_argument("--reps", type=int, default=15, help="timed calls per case")
+    parser.add_argument("--pg", action="store_true", help="also on PostgreSQL (copies the data once)")
+    parser.add_argument("--pg-only", action="store_true")
+    parser.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    from api import prepare_db  # bench/api.py: builds the 1M data set when missing
+
+    prepare_db(args.db, 1_000_000)
+    prepare_sqlite(args.db)
+    print(f"{platform.node()}: {os.cpu_count()} CPUs, Python {platform.python_version()}", flush=True)
+    out: dict[str, Any] = {}
+    if not args.pg_only:
+        print("== SQLite", flush=True)
+        out["sqlite"] = run_cases(f"sqlite:///{args.db}", args.reps)
+    if args.pg or args.pg_only:
+        url = copy_to_postgres(args.db, args.pg_url)
+        print("== PostgreSQL", flush=True)
+        out["postgresql"] = run_cases(url, args.reps)
+    if args.json:
+        print(json.dumps(out, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

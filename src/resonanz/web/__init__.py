@@ -15,11 +15,12 @@ STATIC_DIR = Path(__file__).parent / "static"
 def install(app: FastAPI) -> None:
     """Mount static assets, the security headers and every page router on ``app``."""
     from resonanz.web import alerts, auth, care, dashboards, inbox, listening, mentions, pages, reports, routing
+    from resonanz.web import admin
 
     app.add_middleware(SecurityHeadersMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(auth.router)
     app.include_router(pages.router)
     app.include_router(mentions.router)
-    for area in (listening, dashboards, alerts, reports, inbox, care, routing):
+    for area in (listening, dashboards, alerts, reports, inbox, care, routing, admin):
         app.include_router(area.router)

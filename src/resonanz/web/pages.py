@@ -1,4 +1,4 @@
-"""The dashboard placeholder and the areas still to come (Inbox, Alerts, Reports, Admin).
+"""The dashboard placeholder and the areas still to come (Inbox, Alerts, Reports).
 
 The dashboard shows real counts from the store until the dashboards of a later issue replace it.
 An area not built yet says so honestly and what it will hold, behind the permission it will need,
@@ -76,22 +76,6 @@ COMING: dict[str, tuple[str, str, Permission]] = {
         ),
         Permission.alerts_read,
     ),
-    "reports": (
-        N_("Reports"),
-        N_(
-            "Scheduled and ad-hoc reports (share of voice, sentiment over time, response times) for "
-            "management will live here."
-        ),
-        Permission.reports_read,
-    ),
-    "admin": (
-        N_("Admin"),
-        N_(
-            "Users, teams, roles, sources and system settings will be managed here. Until then use the "
-            "resonanz command: resonanz users, resonanz sources, resonanz jobs."
-        ),
-        Permission.users_manage,
-    ),
 }
 
 
@@ -110,15 +94,3 @@ def inbox(request: Request, principal: Annotated[Principal, require_page(Permiss
 def alerts(request: Request, principal: Annotated[Principal, require_page(Permission.alerts_read)]) -> HTMLResponse:
     """Alerts: not built yet; says what it will hold."""
     return _coming(request, principal, "alerts")
-
-
-@router.get("/reports", response_class=HTMLResponse)
-def reports(request: Request, principal: Annotated[Principal, require_page(Permission.reports_read)]) -> HTMLResponse:
-    """Reports: not built yet; says what it will hold."""
-    return _coming(request, principal, "reports")
-
-
-@router.get("/admin", response_class=HTMLResponse)
-def admin(request: Request, principal: Annotated[Principal, require_page(Permission.users_manage)]) -> HTMLResponse:
-    """Administration: not built yet; says what it will hold."""
-    return _coming(request, principal, "admin")

@@ -48,6 +48,12 @@ class Settings(BaseSettings):
     job_lease_s: float = Field(default=60.0, gt=1)
     job_max_attempts: int = Field(default=5, ge=1)
     secrets_file: Path | None = None
+    secret_key: str | None = Field(
+        default=None,
+        description="RESONANZ_SECRET_KEY: signs cursors and links; set the same value on every web process "
+        "(unset: a key made once and kept in <data_dir>/secret.key)",
+        repr=False,
+    )
     max_item_bytes: int = Field(default=1024 * 1024, gt=0, description="a single item larger than this is quarantined")
     analysis_languages: list[str] = Field(
         default_factory=lambda: ["de", "en", "fr", "es", "it", "nl", "pt", "pl", "tr"],

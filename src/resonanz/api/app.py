@@ -16,8 +16,10 @@ from resonanz.api import deps, hooks, openapi, problems
 from resonanz.api import v1 as api_v1
 from resonanz.config import Settings
 from resonanz.db.database import Database, open_database
+from resonanz.mentions import cursor
 from resonanz.mentions import service as mention_service
 from resonanz.mentions.quarantine import count_items
+from resonanz.secret_key import derived_key
 from resonanz.sources.service import count_sources
 from resonanz.web import auth as web_auth
 
@@ -38,6 +40,8 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
         title="Resonanz", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
     )
     app.state.settings = settings
+    # cursors from before a restart or from another web process stay valid (resonanz.secret_key)
+    cursor.set_signing_key(derived_key(settings, "cursor"))
     if database is not None:
         app.state.db = database
 
@@ -62,14 +66,14 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
                 "Quarantined": count_items(session),
             }
         rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{v:,}</td></tr>" for k, v in counts.items())
+        # no inline style: the CSP (resonanz.web.security) allows only our own stylesheet
         return (
             "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
             "<meta name='viewport' content='width=device-width, initial-scale=1'><title>Resonanz</title>"
-            "<style>body{font-family:system-ui,sans-serif;margin:2rem;max-width:40rem}"
-            "th{text-align:left;padding-right:2rem}</style></head><body>"
-            f"<h1>Resonanz</h1><p>Store status</p><table>{rows}</table>"
+            "<link rel='stylesheet' href='/static/resonanz.css'></head><body class='status-page'>"
+            f"<main><h1>Resonanz</h1><p>Store status</p><table class='status-table'>{rows}</table>"
             "<p>Use the <code>resonanz</code> command to add sources, import files and search.</p>"
-            "</body></html>"
+            "</main></body></html>"
         )
 
     app.include_router(hooks.router)

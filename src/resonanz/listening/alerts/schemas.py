@@ -42,7 +42,12 @@ class KeywordParams(BaseModel):
     def _parses(cls, value: str) -> str:
         from resonanz.listening.query.compile import compile_query
 
-        compile_query(value)  # QuerySyntaxError (an InputError) says where and why
+        from resonanz.listening.query.errors import QuerySyntaxError
+
+        try:
+            compile_query(value)
+        except QuerySyntaxError as exc:  # says where ("column 14") and why
+            raise ValueError(str(exc)) from None
         return value
 
 

@@ -29,6 +29,7 @@ from resonanz.db.engine import transaction
 from resonanz.demo.generate import DEFAULT_ANCHOR, DEFAULT_SEED, DemoDataset, generate
 from resonanz.demo.listening import load_listening
 from resonanz.demo.render import fingerprint, render, write_files
+from resonanz.demo.routing import load_routing
 from resonanz.demo.world import COMPETITORS, CRISIS_HASHTAG, DEMO_AUTHOR_SUFFIX, DEMO_PREFIX, OWN
 from resonanz.mentions import search_index
 from resonanz.mentions.models import Author, Mention, QuarantineItem
@@ -113,6 +114,7 @@ def load_demo(
     """Generate the demo data set and ingest it into ``db``."""
     data = generate(seed=seed, anchor=anchor, scale=scale)
     load_listening(db)  # brands and queries first: the analysis of the mentions matches them
+    load_routing(db, anchor=anchor)  # teams, rules and SLAs before the intake opens cases
     feeds, files = render(data)
     summary = _summary(db, data, fingerprint(feeds, files))
     steps = len(feeds) + len(files)

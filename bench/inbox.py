@@ -1,0 +1,355 @@
+"""Inbox benchmark (issue 6): 50 simulated agents working a queue of 100,000 cases over HTTP, and
+routing throughput for 10,000 new cases.
+
+    .venv/bin/python bench/inbox.py                          # defaults: 100,000 cases, 50 agents
+    .venv/bin/python bench/inbox.py --cases 100000 --agents 50 --rounds 20 --route 10000
+    .venv/bin/python bench/inbox.py --route-only             # routing throughput only (in-process)
+
+**Queue.** A fresh SQLite database (``--db``) gets 5 teams of 10 agents (skills, languages, each
+with an API token) and ``--cases`` open cases spread over the teams and agents (Core bulk insert).
+``resonanz serve`` runs in a second process on loopback (one uvicorn process, no worker threads);
+``--agents`` threads, one HTTP connection each, play agents back to back, no think time, for
+``--rounds`` rounds each:
+
+* **list** — ``GET /api/v1/cases?team_id=…&limit=50`` (the team queue, first page);
+* **open** — ``GET /api/v1/cases/{id}`` of a random case of that page;
+* **note** — ``POST /api/v1/cases/{id}/notes``;
+* **reply** — a reply draft, when the replies API is there (else reported as not measured);
+* **resolve** — ``POST /api/v1/cases/{id}/transitions`` ``{"status": "resolved"}``.
+
+p50/p95/p99 per operation; a 409 (two agents on one case, the optimistic-concurrency refusal) is
+counted, not treated as an error. Cases/minute = resolved cases over the wall time of the run.
+
+**Routing.** In-process: ``--route`` new cases (subject + language + tags, no mention) are routed
+with :func:`resonanz.cases.routing.route_case` and timed with :func:`apply_sla`, 4 rules like the
+demo's, 100 cases per transaction; cases/second. Figures go to docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import insert, select
+
+from resonanz.accounts import passwords
+from resonanz.accounts.actions import do_create_api_token, do_create_user
+from resonanz.accounts.models import Team, TeamMember, UserLanguage, UserSkill
+from resonanz.accounts.permissions import Role
+from resonanz.cases.models import Case
+from resonanz.config import Settings
+from resonanz.db.database import Database, open_database
+
+SUBJECTS = (
+    "Rechnung doppelt abgebucht",
+    "App stürzt beim Login ab",
+    "Wann kommt meine Erstattung?",
+    "Router verliert WLAN",
+    "Invoice charged twice",
+    "Cannot log in to the app",
+    "Refund still missing",
+    "Arbeitsbedingungen im Lager",
+    "Lastschrift zurückgegeben",
+    "Outage in Kiel since this morning",
+    "Kündigung bestätigen",
+    "Tarifwechsel geht nicht",
+)
+TEAMS = (
+    ("Social Media", ("social", "app")),
+    ("Billing", ("billing", "refund")),
+    ("IT", ("app", "login", "outage")),
+    ("Works council", ("jobs",)),
+    ("Shop", ("orders",)),
+)
+RULES = (
+    ("IT", "störung OR ausfall OR outage OR absturz OR login OR tag:login", "IT"),
+    ("Billing", "rechnung* OR abbuchung OR lastschrift OR invoice OR refund OR erstattung OR tag:billing", "Billing"),
+    ("Works council", "arbeitsbedingungen OR streik", "Works council"),
+    ("Everything else", "priority:>=low", "Social Media"),
+)
+TAGS = ("billing", "login", "app", "vip", "refund", "orders")
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] if ordered else float("nan")
+
+
+def setup(db: Database, *, cases: int, agents_per_team: int, seed: int) -> tuple[dict[int, list[int]], dict[int, str]]:
+    """Teams, agents with tokens, rules and ``cases`` open cases; returns team -> agent ids and
+    agent id -> token."""
+    from resonanz.cases.routing_actions import do_save_rule
+
+    rnd = random.Random(seed)
+    passwords.set_hasher(passwords.PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    members: dict[int, list[int]] = {}
+    tokens: dict[int, str] = {}
+    with db.sessions() as session:
+        for t, (name, skills) in enumerate(TEAMS):
+            team = Team(name=name, kind="team")
+            session.add(team)
+            session.flush()
+            members[team.id] = []
+            for a in range(agents_per_team):
+                user = do_create_user(
+                    session,
+                    email=f"agent{t}-{a}@bench.example",
+                    display_name=f"Agent {t}-{a}",
+                    password="bench password 1234",
+                    role=Role.agent,
+                    actor=None,
+                )
+                session.add(TeamMember(team_id=team.id, user_id=user.id))
+                session.add_all(UserSkill(user_id=user.id, skill=s) for s in skills)
+                session.add(UserLanguage(user_id=user.id, lang="de" if a % 3 else "en"))
+                raw, _ = do_create_api_token(session, user_id=user.id, name="bench", actor=None)
+                members[team.id].append(user.id)
+                tokens[user.id] = raw
+        by_name = {t.name: t.id for t in session.scalars(select(Team))}
+        for i, (name, text, team) in enumerate(RULES):
+            do_save_rule(session, name=name, filter_text=text, target_team_id=by_name[team], position=i, actor=None)
+        session.commit()
+        start = datetime(2026, 11, 1, tzinfo=UTC)
+        team_ids = list(members)
+        batch: list[dict[str, Any]] = []
+        for i in range(cases):
+            team_id = team_ids[i % len(team_ids)]
+            at = start + timedelta(seconds=i * 20)
+            batch.append(
+                {
+                    "status": "open",
+                    "priority": rnd.choice(("low", "normal", "normal", "high", "urgent")),
+                    "priority_reasons": [],
+                    "subject": rnd.choice(SUBJECTS),
+                    "lang": rnd.choice(("de", "de", "en")),
+                    "platform": rnd.choice(("email", "mastodon", "reviews")),
+                    "team_id": team_id,
+                    "assignee_id": rnd.choice(members[team_id]),
+                    "tags": [rnd.choice(TAGS)],
+                    "created_at": at,
+                    "updated_at": at,
+                    "last_customer_at": at,
+                    "version": 1,
+                }
+            )
+            if len(batch) == 5000:
+                session.execute(insert(Case), batch)
+                batch.clear()
+        if batch:
+            session.execute(insert(Case), batch)
+        session.commit()
+    return members, tokens
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(url: str, data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "RESONANZ_DATABASE_URL": url, "RESONANZ_DATA_DIR": str(data_dir)}
+    exe = Path(sys.executable).with_name("resonanz")
+    proc = subprocess.Popen(
+        [str(exe), "serve", "--port", str(port), "--workers", "0"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("resonanz serve did not come up")
+
+
+def work_queue(
+    base: str, members: dict[int, list[int]], tokens: dict[int, str], *, agents: int, rounds: int, seed: int
+) -> dict[str, Any]:
+    """``agents`` threads play agents for ``rounds`` rounds; latencies per operation."""
+    lat: dict[str, list[float]] = defaultdict(list)
+    status: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    lock = threading.Lock()
+    resolved = [0]
+    spec = httpx.get(f"{base}/api/v1/openapi.json", timeout=30).json()
+    reply_supported = ["post" in spec.get("paths", {}).get("/api/v1/cases/{case_id}/replies", {})]
+    roster = [(team, uid) for team, uids in members.items() for uid in uids][:agents]
+
+    def timed(name: str, client: httpx.Client, method: str, url: str, **kw: Any) -> httpx.Response:
+        started = time.perf_counter()
+        resp = client.request(method, url, **kw)
+        ms = (time.perf_counter() - started) * 1000
+        with lock:
+            lat[name].append(ms)
+            status[name][resp.status_code] += 1
+        return resp
+
+    def agent(index: int) -> None:
+        team_id, uid = roster[index]
+        rnd = random.Random(seed + index)
+        headers = {"Authorization": f"Bearer {tokens[uid]}"}
+        with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
+            for _ in range(rounds):
+                page = timed("list", client, "GET", "/api/v1/cases", params={"team_id": team_id, "limit": 50})
+                items = page.json().get("items", []) if page.status_code == 200 else []
+                if not items:
+                    continue
+                case = rnd.choice(items)
+                cid = case["id"]
+                timed("open", client, "GET", f"/api/v1/cases/{cid}")
+                timed(
+                    "note",
+                    client,
+                    "POST",
+                    f"/api/v1/cases/{cid}/notes",
+                    json={"body": "Checked the account, looks fine."},
+                )
+                if reply_supported[0]:
+                    r = timed(
+                        "reply",
+                        client,
+                        "POST",
+                        f"/api/v1/cases/{cid}/replies",
+                        json={"body": "Danke für Ihre Nachricht, wir kümmern uns darum."},
+                    )
+                    if r.status_code in (404, 405) and "detail" in r.text and "case" not in r.text.lower():
+                        reply_supported[0] = False
+                done = timed("resolve", client, "POST", f"/api/v1/cases/{cid}/transitions", json={"status": "resolved"})
+                if done.status_code == 200:
+                    with lock:
+                        resolved[0] += 1
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=agent, args=(i,)) for i in range(len(roster))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - started
+    ops = {
+        name: {
+            "n": len(v),
+            "p50": statistics.median(v),
+            "p95": percentile(v, 95),
+            "p99": percentile(v, 99),
+            "status": dict(status[name]),
+        }
+        for name, v in lat.items()
+    }
+    return {
+        "wall_s": wall,
+        "resolved": resolved[0],
+        "cases_per_min": resolved[0] / wall * 60,
+        "ops": ops,
+        "reply_measured": reply_supported[0],
+    }
+
+
+def route_throughput(db: Database, *, count: int, seed: int) -> dict[str, float]:
+    """Route + time ``count`` new cases in-process, 100 per transaction."""
+    from resonanz.cases.routing import route_case
+    from resonanz.cases.sla_service import apply_sla
+
+    rnd = random.Random(seed)
+    at = datetime(2026, 11, 27, 9, tzinfo=UTC)
+    assigned = 0
+    started = time.perf_counter()
+    done = 0
+    while done < count:
+        with db.sessions() as session, session.begin():
+            for _ in range(min(100, count - done)):
+                case = Case(
+                    status="new",
+                    priority=rnd.choice(("normal", "high")),
+                    priority_reasons=[],
+                    subject=rnd.choice(SUBJECTS),
+                    lang=rnd.choice(("de", "en")),
+                    platform="email",
+                    tags=[rnd.choice(TAGS)],
+                    created_at=at,
+                    updated_at=at,
+                )
+                session.add(case)
+                session.flush()
+                decision = route_case(session, case=case)
+                case.team_id, case.assignee_id = decision.team_id, decision.assignee_id
+                apply_sla(session, case=case)
+                assigned += decision.assignee_id is not None
+                done += 1
+    wall = time.perf_counter() - started
+    return {"cases": count, "wall_s": wall, "cases_per_s": count / wall, "assigned": assigned}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", type=Path, default=Path("/tmp/rz-bench-inbox.db"))
+    parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--agents", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--route", type=int, default=10_000)
+    parser.add_argument("--route-only", action="store_true")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{args.db}{suffix}").unlink(missing_ok=True)
+    url = f"sqlite:///{args.db}"
+    db = open_database(Settings(database_url=url, data_dir=args.db.parent))
+    machine = platform.processor() or platform.machine()
+    print(f"machine: {machine}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
+    t0 = time.perf_counter()
+    members, tokens = setup(
+        db, cases=0 if args.route_only else args.cases, agents_per_team=max(1, args.agents // 5), seed=args.seed
+    )
+    print(
+        f"setup: {args.cases if not args.route_only else 0:,} cases, {sum(map(len, members.values()))} agents in "
+        f"{time.perf_counter() - t0:.1f} s"
+    )
+    if not args.route_only:
+        port = free_port()
+        proc = start_server(url, args.db.parent, port)
+        try:
+            result = work_queue(
+                f"http://127.0.0.1:{port}", members, tokens, agents=args.agents, rounds=args.rounds, seed=args.seed
+            )
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+        print(
+            f"queue: {args.agents} agents x {args.rounds} rounds, wall {result['wall_s']:.1f} s, "
+            f"{result['resolved']} resolved = {result['cases_per_min']:.0f} cases/min"
+        )
+        for name, o in result["ops"].items():
+            print(
+                f"  {name:8s} n={o['n']:5d}  p50={o['p50']:7.1f} ms  p95={o['p95']:7.1f} ms  p99={o['p99']:7.1f} ms  "
+                f"status={o['status']}"
+            )
+        if not result["reply_measured"]:
+            print("  reply: not measured (no replies endpoint answered in this build)")
+    if args.route:
+        r = route_throughput(db, count=args.route, seed=args.seed)
+        print(
+            f"routing: {r['cases']:,} new cases routed + SLA-timed in {r['wall_s']:.1f} s = "
+            f"{r['cases_per_s']:.0f} cases/s ({r['assigned']:,} assigned)"
+        )
+    db.dispose()
+
+
+if __name__ == "__main__":
+    main()

@@ -137,3 +137,17 @@ def test_reapply_rebuilds_history_in_batches_and_stops_when_superseded(db: Datab
         assert found == {ids[i] for i in range(25) if i % 3}
         assert s.get(Query, qid).applied_version == 2  # type: ignore[union-attr]
         assert s.scalar(select(Job.id).where(Job.kind == REAPPLY_KIND, Job.state != "done")) is None
+
+
+def test_single_character_wildcards_are_answered_by_the_index_on_sqlite(session: Session, is_pg: bool) -> None:
+    from resonanz.listening.history import translate
+    from resonanz.listening.query import compile_query
+    from resonanz.listening.service import try_query
+
+    store_docs(session, [Doc(text="Herr Müller"), Doc(text="Mr Miller"), Doc(text="Malter"), Doc(text="Möller")])
+    plan = translate(session, compile_query("m?ller").tree)
+    assert plan.exact is not is_pg  # ü folds to "ue": m?ller is miller (and muller), not mueller
+    assert try_query(session, query="m?ller").count == 1
+    assert try_query(session, query="m??ller OR m?lt?r").count == 3  # mueller, moeller, malter
+    assert try_query(session, query="x?z").count == 0
+    assert try_query(session, query="herr NEAR/1 m??ller").count == 1

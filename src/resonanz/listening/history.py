@@ -10,7 +10,8 @@ semantics, and the index only makes it fast. :attr:`SqlPlan.exact` says which ca
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import functools
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +47,11 @@ _COLUMNS = {
     "intent": Mention.intent,
 }
 _LINK_WORDS = ("http", "https", "www")
+#: a ``?`` pattern matching more index words than this is checked in Python instead
+MAX_EXPANSION = 300
+MAX_NEAR_EXPANSION = 20
+#: stands for "no word" in an index expression: index words are folded, never upper case
+NO_SUCH_WORD = "0nosuchword0"
 
 
 @dataclass
@@ -68,8 +74,10 @@ class _Expr:
 class _Index:
     """Builds index expressions for one engine (FTS5 syntax or tsquery syntax)."""
 
-    def __init__(self, postgres: bool) -> None:
+    def __init__(self, postgres: bool, expand: Callable[[str], list[str] | None] | None = None) -> None:
         self.pg = postgres
+        #: a ``?`` pattern -> the index words it matches (None: unknown, check in Python)
+        self.expand = expand
 
     def words(self, words: Sequence[str], prefix: bool = False) -> str:
         if self.pg:
@@ -101,6 +109,10 @@ class _Index:
         if isinstance(node, ast.Or):
             found = [self.operand(c) for c in node.children]
             return None if any(f is None for f in found) else [a for f in found if f for a in f]
+        if isinstance(node, ast.Pattern) and not node.is_prefix and self.expand is not None:
+            terms = self.expand(node.pattern)
+            if terms is not None and len(terms) <= MAX_NEAR_EXPANSION:
+                return [(self.words([t]), True) for t in terms or [NO_SUCH_WORD]]
         expr = self.leaf(node)
         return None if expr is None else [(expr.text, expr.exact)]
 
@@ -110,6 +122,10 @@ class _Index:
         if isinstance(node, ast.Phrase):
             return _Expr(self.words(node.words), True)
         if isinstance(node, ast.Pattern):
+            if not node.is_prefix and self.expand is not None:
+                terms = self.expand(node.pattern)
+                if terms is not None:  # the words of the index the pattern matches: exact
+                    return _Expr(self.join([self.words([t]) for t in terms or [NO_SUCH_WORD]], "or"), True)
             prefix = node.literal_prefix
             if not prefix:
                 return None
@@ -179,6 +195,33 @@ class _Index:
         return self.leaf(node)
 
 
+def _glob(pattern: str) -> str:
+    """A query pattern as an SQLite GLOB over whole index words (``?`` one character, ``*`` rest)."""
+    out = []
+    for char in pattern:
+        out.append(char if char in "?*" else "[" + char + "]" if char in "[]" else char)
+    return "".join(out)
+
+
+def expand_pattern(session: Session, pattern: str) -> list[str] | None:
+    """The words of SQLite's full-text index that a ``?`` pattern matches, read from the index's
+    vocabulary (an ``fts5vocab`` table in the connection's temp schema), so ``m?ller`` becomes
+    ``(mueller OR miller …)``, exact, instead of every mention with a word starting with "m" checked
+    in Python. None when more than :data:`MAX_EXPANSION` words match (then checked as before)."""
+    conn = session.connection()
+    conn.exec_driver_sql(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.mention_fts_vocab USING fts5vocab(main, mention_fts, row)"
+    )
+    prefix = ast.Pattern(pattern).literal_prefix
+    sql = "SELECT term FROM temp.mention_fts_vocab WHERE term GLOB :glob"
+    params: dict[str, Any] = {"glob": _glob(pattern), "limit": MAX_EXPANSION + 1}
+    if prefix:  # fts5vocab walks only the terms in this range
+        sql += " AND term >= :low AND term < :high"
+        params.update(low=prefix, high=prefix[:-1] + chr(ord(prefix[-1]) + 1))
+    terms = [row[0] for row in conn.execute(text(sql + " LIMIT :limit"), params)]
+    return None if len(terms) > MAX_EXPANSION else terms
+
+
 def _alternatives(node: ast.Node) -> tuple[ast.Node, ...]:
     return node.children if isinstance(node, ast.Or) else (node,)
 
@@ -215,7 +258,8 @@ def _text_only(node: ast.Node) -> bool:
 class _Translator:
     def __init__(self, session: Session) -> None:
         self.session = session
-        self.index = _Index(session.get_bind().dialect.name == "postgresql")
+        postgres = session.get_bind().dialect.name == "postgresql"
+        self.index = _Index(postgres, None if postgres else functools.partial(expand_pattern, session))
         self.params = 0
         self.index_queries: list[str] = []
 

@@ -142,3 +142,41 @@ def test_metrics_csv_and_experts(manager: TestClient, agent: TestClient, db: Dat
 def test_agents_cannot_change_settings(agent: TestClient) -> None:
     assert agent.get("/api/v1/routing/rules").status_code == 403
     assert agent.post("/api/v1/routing/calendars", json={"name": "x", "hours": OFFICE}).status_code == 403
+
+
+def test_case_sla_endpoint_and_panel(manager: TestClient, db: Database) -> None:
+    from datetime import UTC, datetime
+
+    from resonanz.cases.routing import route_case
+    from resonanz.cases.routing_actions import do_save_rule, do_save_sla_policy
+    from resonanz.cases.sla_service import apply_sla, check_slas
+    from resonanz.web.templating import environment, formatters
+
+    with db.sessions() as session:
+        team = make_team(session, "Care", [make_agent(session, "Anna")])
+        do_save_rule(session, name="all", filter_text="priority:>=low", target_team_id=team.id, actor=None)
+        do_save_sla_policy(
+            session, team_id=None, priority="normal", first_response_minutes=30, resolution_minutes=60, actor=None
+        )
+        case = make_case(session, at=datetime(2026, 1, 5, 9, tzinfo=UTC))
+        decision = route_case(session, case=case)
+        case.team_id, case.assignee_id, case.status = decision.team_id, decision.assignee_id, "open"
+        apply_sla(session, case=case)
+        check_slas(session)
+        session.commit()
+        case_id = case.id
+    answer = manager.get(f"/api/v1/routing/cases/{case_id}/sla").json()
+    assert answer["first_response_due_at"].startswith("2026-01-05T09:30")
+    assert {e["kind"] for e in answer["events"]} == {"breach"}
+    assert answer["routing_reasons"][0] == "rule 'all' matched: team Care"
+    with db.sessions() as session:
+        from resonanz.cases.models import Case
+        from resonanz.cases.routing_service import case_sla
+
+        row = session.get(Case, case_id)
+        html = (
+            environment("de")
+            .get_template("routing/sla_panel.html")
+            .render(case=row, sla=case_sla(session, case=row), **formatters("de", "Europe/Berlin"))
+        )
+    assert "Erste Antwort fällig" in html and "Verletzung" in html and "Warum dieses Team und dieser Agent" in html

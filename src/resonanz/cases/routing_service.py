@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -122,3 +123,38 @@ def sla_events_of(session: Session, *, case_id: int) -> Sequence[SlaEvent]:
 
 def recent_sla_events(session: Session, *, limit: int = 50) -> Sequence[SlaEvent]:
     return session.scalars(select(SlaEvent).order_by(SlaEvent.at.desc(), SlaEvent.id.desc()).limit(limit)).all()
+
+
+@dataclass
+class CaseSlaView:
+    """A case's SLA clock as the case view shows it."""
+
+    first_response_due_at: datetime | None
+    resolution_due_at: datetime | None
+    first_responded_at: datetime | None
+    resolved_at: datetime | None
+    paused_at: datetime | None
+    paused_minutes: int
+    policy_id: int | None
+    events: list[SlaEvent]
+    routing_reasons: list[str]
+
+
+def case_sla(session: Session, *, case: Any) -> CaseSlaView:
+    """Due times, pause state, warnings/breaches and the last routing decision's reasons."""
+    from resonanz.cases.routing import last_decision
+    from resonanz.cases.routing_models import CaseSla
+
+    clock = session.get(CaseSla, case.id)
+    decision = last_decision(session, case_id=case.id)
+    return CaseSlaView(
+        first_response_due_at=case.first_response_due_at,
+        resolution_due_at=case.resolution_due_at,
+        first_responded_at=case.first_responded_at,
+        resolved_at=case.resolved_at,
+        paused_at=clock.paused_at if clock else None,
+        paused_minutes=clock.paused_minutes if clock else 0,
+        policy_id=clock.policy_id if clock else None,
+        events=list(sla_events_of(session, case_id=case.id)),
+        routing_reasons=list(decision.reasons) if decision else [],
+    )

@@ -396,3 +396,37 @@ def bring_in(case_id: Id, user_id: Id, data: BringIn, session: DbSession, princi
     note_id = do_bring_in(session, case=case, user_id=user_id, reason=data.reason, actor=principal)
     session.commit()
     return {"note_id": note_id}
+
+
+class SlaEventRead(BaseModel):
+    target: str
+    kind: str
+    due_at: datetime
+    at: datetime
+
+
+class CaseSlaRead(BaseModel):
+    first_response_due_at: datetime | None
+    resolution_due_at: datetime | None
+    first_responded_at: datetime | None
+    resolved_at: datetime | None
+    paused_at: datetime | None
+    paused_minutes: int
+    policy_id: int | None
+    events: list[SlaEventRead]
+    routing_reasons: list[str]
+
+
+@router.get(
+    "/cases/{case_id}/sla",
+    response_model=CaseSlaRead,
+    summary="A case's SLA clock and routing reasons",
+    responses=problem_docs(401, 403, 404),
+)
+def case_sla(case_id: Id, session: DbSession, principal: Read) -> CaseSlaRead:
+    """Due times, whether the clock is paused (pending on the customer), warnings and breaches,
+    and why routing sent the case where it is."""
+    case = get_case(session, id=case_id, scope=scope_for(session, user_id=principal.user_id, role=principal.role))
+    view = service.case_sla(session, case=case)
+    events = [SlaEventRead(target=e.target, kind=e.kind, due_at=e.due_at, at=e.at) for e in view.events]
+    return CaseSlaRead(**{**view.__dict__, "events": events})

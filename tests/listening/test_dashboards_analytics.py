@@ -9,10 +9,11 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from resonanz.listening import analytics
+from resonanz.listening import analytics, analytics_tops
 from resonanz.listening.analytics import Scope, bucket_bounds
 from resonanz.listening.analytics_tops import MIN_COUNT
 from resonanz.listening.rollups import rebuild
+from resonanz.mentions.models import Mention
 from tests.listening.dashboards_data import author, brand, mention, query, source
 
 
@@ -170,3 +171,19 @@ def test_dashboard_holds_everything_and_is_json(session: Session) -> None:
     board = analytics.dashboard(session, scope=_scope(tz="Europe/Berlin"))
     assert board.volume.total == 1 and board.top_hashtags.items[0].value == "#a"
     assert '"interval":"day"' in board.model_dump_json()
+
+
+def test_tops_read_an_even_sample_of_a_large_range(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(analytics_tops, "SAMPLE", 5)
+    start = datetime(2026, 3, 29, tzinfo=UTC)
+    for i in range(40):
+        mention(session, start + timedelta(minutes=30 * i), entities={"hashtags": ["#all"]})
+    rebuild(session)
+    scope = _scope(since=start, until=start + timedelta(days=1), tz="UTC")
+    tags = analytics.top_hashtags(session, scope=scope)
+    assert tags.sampled and tags.total == 40
+    assert 5 <= tags.sample_size <= 10 and tags.items[0].count == tags.sample_size
+    # spread over the day, not the newest few: the sample spans most of the 20 hours
+    ids = analytics_tops.sample_ids(session, scope, start, start + timedelta(days=1), total=40, limit=5)
+    published = sorted(session.get(Mention, i).published_at for i in ids)  # type: ignore[union-attr]
+    assert published[-1] - published[0] >= timedelta(hours=12)

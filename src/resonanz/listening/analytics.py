@@ -4,7 +4,7 @@ Time series and facets read the hourly rollups (:mod:`resonanz.listening.rollups
 mentions: a 90-day hourly chart is at most 2,160 hours x a few values. Hours are UTC; they are
 regrouped here into the user's buckets (hour, or day/week starting at local midnight/Monday, so a
 DST day has 23 or 25 hours). Zones with a half-hour offset put each UTC hour in the bucket where it
-starts. Terms, hashtags, links and authors read the newest mentions of the range (see
+starts. Terms, hashtags, links and authors read an even sample of the range (see
 :mod:`resonanz.listening.analytics_tops`).
 """
 
@@ -40,7 +40,7 @@ from resonanz.listening.analytics_tops import (
     tops,
 )
 from resonanz.listening.models import Brand, BrandKind, Query
-from resonanz.listening.rollup_models import RollupHour, ScopeKind
+from resonanz.listening.rollup_models import Dim, RollupHour, ScopeKind
 from resonanz.sources.models import Source
 
 __all__ = [
@@ -91,7 +91,7 @@ def sentiment_over_time(session: Session, *, scope: Scope) -> SentimentSeries:
     bounds = bucket_bounds(scope)
     labels = ("positive", "negative", "neutral", "unknown")
     grid = [dict.fromkeys(labels, 0) for _ in range(len(bounds) - 1)]
-    for hour, sentiment, n, _r in rollup_sums(session, scope, [RollupHour.hour, RollupHour.sentiment]):
+    for hour, sentiment, n, _r in rollup_sums(session, scope, [RollupHour.hour, RollupHour.value]):
         i = bucket_index(bounds, hour)
         if 0 <= i < len(grid):
             label = sentiment if sentiment in labels else "unknown"
@@ -171,20 +171,20 @@ def _facet(rows: Sequence[Any], labels: dict[Any, str] | None = None) -> Facet:
 
 def languages(session: Session, *, scope: Scope) -> Facet:
     """Mentions per language code (``""``: not detected)."""
-    return _facet(rollup_sums(session, scope, [RollupHour.lang]))
+    return _facet(rollup_sums(session, scope, [RollupHour.value], dim=Dim.lang))
 
 
 def platforms(session: Session, *, scope: Scope) -> Facet:
     """Mentions per platform."""
-    return _facet(rollup_sums(session, scope, [RollupHour.platform]))
+    return _facet(rollup_sums(session, scope, [RollupHour.value], dim=Dim.platform))
 
 
 def sources(session: Session, *, scope: Scope) -> Facet:
     """Mentions per configured source (key the source id, label its name; ``0``: no source)."""
-    rows = rollup_sums(session, scope, [RollupHour.source_id])
-    ids = [sid for sid, _n, _r in rows if sid]
-    names = dict(session.execute(select(Source.id, Source.name).where(Source.id.in_(ids))).all()) if ids else {}
-    return _facet(rows, names)
+    rows = rollup_sums(session, scope, [RollupHour.value], dim=Dim.source)
+    ids = [int(sid) for sid, _n, _r in rows if sid.isdigit() and sid != "0"]
+    found = session.execute(select(Source.id, Source.name).where(Source.id.in_(ids))).all() if ids else []
+    return _facet(rows, {str(sid): name for sid, name in found})
 
 
 def dashboard(session: Session, *, scope: Scope) -> Dashboard:

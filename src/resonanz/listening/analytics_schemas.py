@@ -153,7 +153,7 @@ class TopItem(BaseModel):
 
 class TopList(BaseModel):
     items: list[TopItem]
-    #: True when only the newest ``sample_size`` of ``total`` mentions were read (counts are theirs)
+    #: True when only an even sample (``sample_size`` of ``total`` mentions) was read; counts are its
     sampled: bool
     sample_size: int
     total: int

@@ -179,7 +179,7 @@ def _sample_note(
     sampled: bool, size: int, total: int, number: Callable[..., str], gettext: Callable[[str], str]
 ) -> str:
     if sampled:
-        return gettext("Counted over the newest %(n)s of %(total)s mentions") % {
+        return gettext("Counted over %(n)s of %(total)s mentions (an even sample)") % {
             "n": number(size),
             "total": number(total),
         }

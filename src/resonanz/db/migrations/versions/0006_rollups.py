@@ -25,16 +25,12 @@ def upgrade() -> None:
         "rollup_hour",
         sa.Column("scope_kind", sa.String(length=8), nullable=False),
         sa.Column("scope_id", sa.Integer(), nullable=False),
+        sa.Column("dim", sa.String(length=10), nullable=False),
         sa.Column("hour", UTCDateTime(timezone=True), nullable=False),
-        sa.Column("lang", sa.String(length=8), nullable=False),
-        sa.Column("sentiment", sa.String(length=10), nullable=False),
-        sa.Column("platform", sa.String(length=40), nullable=False),
-        sa.Column("source_id", sa.Integer(), nullable=False),
+        sa.Column("value", sa.String(length=40), nullable=False),
         sa.Column("count", sa.Integer(), nullable=False),
         sa.Column("reach", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint(
-            "scope_kind", "scope_id", "hour", "lang", "sentiment", "platform", "source_id", name=op.f("pk_rollup_hour")
-        ),
+        sa.PrimaryKeyConstraint("scope_kind", "scope_id", "dim", "hour", "value", name=op.f("pk_rollup_hour")),
         sqlite_with_rowid=False,
     )
 

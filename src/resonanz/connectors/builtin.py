@@ -8,6 +8,8 @@ from resonanz.hookspecs import hookimpl
 
 @hookimpl
 def register_connectors() -> list[type[Connector]]:
+    from resonanz.connectors.appstores.apple import AppStoreConnector
+    from resonanz.connectors.appstores.googleplay import GooglePlayConnector
     from resonanz.connectors.bluesky.connector import BlueskyConnector
     from resonanz.connectors.email.connector import EmailConnector
     from resonanz.connectors.feed.connector import FeedConnector
@@ -30,4 +32,6 @@ def register_connectors() -> list[type[Connector]]:
         OutboundWebhookConnector,
         EmailConnector,
         TwilioConnector,
+        GooglePlayConnector,
+        AppStoreConnector,
     ]

@@ -102,9 +102,8 @@ class FakePlay:
             text = json.loads(request.content)["replyText"]
             for review in self.reviews:
                 if review["reviewId"] == review_id:
-                    review["comments"] = review["comments"][:1] + [
-                        {"developerComment": {"text": text, "lastModified": {"seconds": "1764316800", "nanos": 0}}}
-                    ]
+                    answer = {"developerComment": {"text": text, "lastModified": {"seconds": "1764316800", "nanos": 0}}}
+                    review["comments"] = [*review["comments"][:1], answer]
                     return httpx.Response(
                         200, json={"result": {"replyText": text, "lastEdited": {"seconds": "1764316800"}}}
                     )

@@ -17,6 +17,7 @@ from resonanz.clock import now
 from resonanz.config import Settings
 from resonanz.connectors.appstores.googleplay import GooglePlayConfig, GooglePlayConnector
 from resonanz.connectors.base import OutgoingReply, PublishOutcomeUnknownError, RawItem
+from resonanz.connectors.http_api import compact_json
 from resonanz.db.database import Database
 from resonanz.db.engine import transaction
 from resonanz.errors import ConnectorPermanentError, ConnectorTransientError
@@ -44,8 +45,8 @@ def texts(db: Database) -> dict[str, tuple[str, int]]:
 
 
 def test_parse_maps_the_documented_review() -> None:
-    item = RawItem(payload=httpx.Response(200, json={"package": PACKAGE, "review": payload("googleplay", "review.json")}).content,
-                   location="x")  # fmt: skip
+    review = payload("googleplay", "review.json")
+    item = RawItem(payload=compact_json({"package": PACKAGE, "review": review}), location="x")
     m = GooglePlayConnector.parse(item)
     assert m.external_id == f"{PACKAGE}/gp:AOqpTOGWaiR2EDqWbLhhUf0kXXV1hT0q8YkWA0Cv1cTlS0EXAMPLE"
     assert (m.kind, m.platform, m.thread_external_id) == ("review", "googleplay", m.external_id)

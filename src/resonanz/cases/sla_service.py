@@ -88,9 +88,12 @@ def apply_sla(session: Session, *, case: Case) -> None:
             clock.policy_id = None
         return
     calendar, calendar_id = team_calendar(session, team_id=case.team_id)
+    if case.id is None:  # not flushed yet: due times from the start, no clock row to keep
+        start = case.created_at or at
+        case.first_response_due_at = add_business_minutes(calendar, start, policy.first_response_minutes)
+        case.resolution_due_at = add_business_minutes(calendar, start, policy.resolution_minutes)
+        return
     if clock is None:
-        if case.id is None:
-            session.flush()
         clock = CaseSla(case_id=case.id, started_at=case.created_at or at, paused_minutes=0)
         session.add(clock)
     clock.policy_id, clock.calendar_id = policy.id, calendar_id

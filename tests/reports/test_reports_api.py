@@ -54,7 +54,7 @@ def test_crud_generate_and_download(app: FastAPI, db: Database, ws: Workspace) -
     assert run["period_start"].startswith("2026-03-08T23:00") and run["summary"]["total"] == 21
     pdf = client.get(run["pdf_url"])
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
-    assert pdf.headers["content-disposition"] == 'attachment; filename="Wochenbericht-2026-03-08.pdf"'
+    assert pdf.headers["content-disposition"] == 'attachment; filename="Wochenbericht-2026-03-09.pdf"'
     text = PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()
     assert "Wochenbericht" in text and "21" in text
 

@@ -124,7 +124,7 @@ def test_two_ticks_send_one_report_with_the_pdf(db: Database, smtp: Mailbox, fro
     assert "<script>" not in body
     (attachment,) = list(msg.iter_attachments())
     assert attachment.get_content_type() == "application/pdf"
-    assert attachment.get_filename() == "Nordwelle-weekly-2026-03-08.pdf"
+    assert attachment.get_filename() == "Nordwelle-weekly-2026-03-09.pdf"
     pdf = attachment.get_content()
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
     assert "Nordwelle weekly" in text and "21" in text

@@ -29,6 +29,7 @@ from resonanz.db.engine import transaction
 from resonanz.demo.generate import DEFAULT_ANCHOR, DEFAULT_SEED, DemoDataset, generate
 from resonanz.demo.listening import load_listening
 from resonanz.demo.render import fingerprint, render, write_files
+from resonanz.demo.reports import load_reports
 from resonanz.demo.routing import load_routing
 from resonanz.demo.world import COMPETITORS, CRISIS_HASHTAG, DEMO_AUTHOR_SUFFIX, DEMO_PREFIX, OWN
 from resonanz.mentions import search_index
@@ -115,6 +116,7 @@ def load_demo(
     data = generate(seed=seed, anchor=anchor, scale=scale)
     load_listening(db)  # brands and queries first: the analysis of the mentions matches them
     load_routing(db, anchor=anchor)  # teams, rules and SLAs before the intake opens cases
+    load_reports(db)  # a weekly report on the own brand
     feeds, files = render(data)
     summary = _summary(db, data, fingerprint(feeds, files))
     steps = len(feeds) + len(files)

@@ -11,6 +11,7 @@ people see it and can send it by hand.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,7 +31,7 @@ from resonanz.reports.content import gather
 from resonanz.reports.digest import Digest, render_digest
 from resonanz.reports.models import ReportDefinition, ReportRun, RunStatus, RunTrigger
 from resonanz.reports.pdf import render_pdf
-from resonanz.reports.schedule import Period, Window, containing, last_complete
+from resonanz.reports.schedule import Period, Window, containing, last_complete, zone
 from resonanz.reports.schemas import ReportCreate, ReportRead, ReportUpdate
 from resonanz.reports.service import due_window, recipients
 from resonanz.worker.queue import enqueue
@@ -207,8 +208,10 @@ def render_run(session: Session, *, run: ReportRun, settings: Settings) -> tuple
 
 
 def pdf_filename(report: ReportDefinition, run: ReportRun) -> str:
-    safe = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in report.name).strip("-")[:60] or "report"
-    return f"{safe}-{run.period_start.date().isoformat()}.pdf"
+    """``<name>-<first local day>.pdf``, ASCII letters, digits and single dashes only."""
+    safe = re.sub(r"[^A-Za-z0-9_]+", "-", report.name).strip("-")[:60] or "report"
+    first_day = run.period_start.astimezone(zone(report.tz)).date()
+    return f"{safe}-{first_day.isoformat()}.pdf"
 
 
 def delivery_for(session: Session, *, run: ReportRun) -> tuple[list[str], str]:

@@ -7,7 +7,9 @@ Reading needs ``reports.read``; every change ``reports.manage``. Forms carry the
 
 from __future__ import annotations
 
+from datetime import date, datetime, time
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -60,6 +62,17 @@ def _ids(form: Any, name: str) -> list[int]:
         if isinstance(raw, str) and raw.isdigit() and 0 < int(raw) <= _MAX_ID:
             out.append(int(raw))
     return out
+
+
+def _day(raw: Any, tz: str) -> datetime | None:
+    """A day from a date field as noon of that day in ``tz`` (None when empty)."""
+    if not isinstance(raw, str) or not raw.strip():
+        return None
+    try:
+        day = date.fromisoformat(raw.strip()[:10])
+    except ValueError:
+        raise InputError(f"not a date: {raw[:20]!r}", location="at") from None
+    return datetime.combine(day, time(12), tzinfo=ZoneInfo(tz))
 
 
 def _form_values(form: Any) -> dict[str, Any]:
@@ -201,10 +214,13 @@ def report_delete(request: Request, report_id: int, session: DbSession, principa
 def report_generate(
     request: Request, report_id: int, session: DbSession, principal: Manager, form: CsrfForm
 ) -> Response:
-    """Generate the last complete period now; the list then offers its PDF."""
+    """Generate the period containing the form's ``at`` day (default: the last complete period)
+    now; the list then offers its PDF."""
     report = _report_or_404(session, report_id)
     settings: Settings = request.app.state.settings
-    run = actions.do_generate_now(session, report=report, at=None, actor=principal, settings=settings)
+    run = actions.do_generate_now(
+        session, report=report, at=_day(form.get("at"), report.tz), actor=principal, settings=settings
+    )
     session.commit()
     return RedirectResponse(f"/reports?generated={run.id}#run-{run.id}", status_code=303)
 

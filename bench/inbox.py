@@ -14,7 +14,8 @@ with an API token) and ``--cases`` open cases spread over the teams and agents (
 * **list** — ``GET /api/v1/cases?team_id=…&limit=50`` (the team queue, first page);
 * **open** — ``GET /api/v1/cases/{id}`` of a random case of that page;
 * **note** — ``POST /api/v1/cases/{id}/notes``;
-* **reply** — a reply draft, when the replies API is there (else reported as not measured);
+* **reply** — ``POST /api/v1/cases/{id}/replies`` (a reply draft; sending goes through the
+  outbox and a connector, not measured here), when the replies API is there;
 * **resolve** — ``POST /api/v1/cases/{id}/transitions`` ``{"status": "resolved"}``.
 
 p50/p95/p99 per operation; a 409 (two agents on one case, the optimistic-concurrency refusal) is
@@ -163,12 +164,11 @@ def free_port() -> int:
 def start_server(url: str, data_dir: Path, port: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "RESONANZ_DATABASE_URL": url, "RESONANZ_DATA_DIR": str(data_dir)}
     exe = Path(sys.executable).with_name("resonanz")
-    proc = subprocess.Popen(
-        [str(exe), "serve", "--port", str(port), "--workers", "0"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    log = data_dir / "bench-inbox-server.log"  # uvicorn's access log and any traceback
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [str(exe), "serve", "--port", str(port), "--workers", "0"], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
     deadline = time.time() + 240  # a loaded 2-core machine can take a while
     while time.time() < deadline:
         try:
@@ -194,7 +194,10 @@ def work_queue(
 
     def timed(name: str, client: httpx.Client, method: str, url: str, **kw: Any) -> httpx.Response:
         started = time.perf_counter()
-        resp = client.request(method, url, **kw)
+        try:
+            resp = client.request(method, url, **kw)
+        except httpx.HTTPError:  # a dropped connection counts as status 0, the agent goes on
+            resp = httpx.Response(0)
         ms = (time.perf_counter() - started) * 1000
         with lock:
             lat[name].append(ms)

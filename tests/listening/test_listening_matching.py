@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -151,3 +152,28 @@ def test_single_character_wildcards_are_answered_by_the_index_on_sqlite(session:
     assert try_query(session, query="m??ller OR m?lt?r").count == 3  # mueller, moeller, malter
     assert try_query(session, query="x?z").count == 0
     assert try_query(session, query="herr NEAR/1 m??ller").count == 1
+
+
+def test_index_only_drafts_count_by_the_index_and_sample_a_large_curve(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import timedelta
+
+    from resonanz.listening import service
+    from resonanz.listening.history import translate
+    from resonanz.listening.query import compile_query
+
+    ids = store_docs(
+        session, [Doc(text=f"Bahn {i}" if i % 4 else "Wetter") for i in range(40)], step=timedelta(hours=5)
+    )
+    assert translate(session, compile_query("bahn").tree).index_only is not None
+    assert translate(session, compile_query("bahn lang:de").tree).index_only is None
+    full = service.try_query(session, query="bahn", samples=3)
+    assert full.count == 30 and full.curve_every == 1 and sum(c for _, c in full.curve) == 30
+    monkeypatch.setattr(service, "CURVE_ROWS", 10)
+    monkeypatch.setattr(service, "SAMPLE_WALK_MIN", 5)
+    sampled = service.try_query(session, query="bahn", samples=3)
+    assert sampled.count == 30 and sampled.curve_every == 3
+    assert all(c % 3 == 0 for _, c in sampled.curve) and 0 < sum(c for _, c in sampled.curve) <= 60
+    newest = [i for n, i in enumerate(ids) if n % 4][-3:][::-1]
+    assert [s.id for s in sampled.samples] == [s.id for s in full.samples] == newest

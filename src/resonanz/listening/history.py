@@ -63,6 +63,9 @@ class SqlPlan:
     exact: bool
     #: the index expressions used, for ``query check --explain`` and tests
     index_queries: list[str] = field(default_factory=list)
+    #: set when the whole condition is one exact index expression (nothing else): the index alone
+    #: can count the matches, without reading a mention row
+    index_only: str | None = None
 
 
 @dataclass(frozen=True)
@@ -262,6 +265,7 @@ class _Translator:
         self.index = _Index(postgres, None if postgres else functools.partial(expand_pattern, session))
         self.params = 0
         self.index_queries: list[str] = []
+        self.conditions: list[tuple[ColumnElement[bool], str]] = []
 
     def index_condition(self, expr: str) -> ColumnElement[bool]:
         name = f"lq{self.params}"
@@ -272,7 +276,9 @@ class _Translator:
         else:
             sql = f"SELECT rowid FROM mention_fts WHERE mention_fts MATCH :{name}"
         ids = text(sql).bindparams(bindparam(name, expr)).columns(column("id", Integer))
-        return Mention.id.in_(ids)
+        condition = Mention.id.in_(ids)
+        self.conditions.append((condition, expr))
+        return condition
 
     def field(self, node: ast.Field) -> tuple[ColumnElement[bool] | None, bool]:
         if node.name in _COLUMNS:
@@ -329,7 +335,23 @@ def translate(session: Session, tree: ast.Node) -> SqlPlan:
     """The SQL condition for ``tree`` on this session's engine."""
     translator = _Translator(session)
     where, exact = translator.condition(tree)
-    return SqlPlan(where, exact, translator.index_queries)
+    index_only = next((e for c, e in translator.conditions if c is where), None) if exact else None
+    return SqlPlan(where, exact, translator.index_queries, index_only)
+
+
+def count_index(session: Session, expr: str, *, every: int = 1) -> Any:
+    """A select of the mention ids the index expression matches (every ``every``-th id only: a
+    systematic sample), for counting and for a sampled daily curve."""
+    if session.get_bind().dialect.name == "postgresql":
+        sql = "SELECT mention_id AS id FROM mention_search WHERE vector @@ CAST(:expr AS tsquery)"
+        if every > 1:
+            sql += " AND mention_id % :every = 0"
+    else:
+        sql = "SELECT rowid AS id FROM mention_fts WHERE mention_fts MATCH :expr"
+        if every > 1:
+            sql += " AND rowid % :every = 0"
+    params = {"expr": expr, **({"every": every} if every > 1 else {})}
+    return text(sql).bindparams(**params).columns(column("id", Integer))
 
 
 def day_of(session: Session) -> ColumnElement[str]:

@@ -22,13 +22,19 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from resonanz.errors import InputError
-from resonanz.listening.history import candidate_rows, day_of, to_doc, translate
+from resonanz.listening.history import SqlPlan, candidate_rows, count_index, day_of, to_doc, translate
 from resonanz.listening.query.compile import CompiledQuery, compile_query
 from resonanz.listening.query.match import PreparedDoc
 from resonanz.mentions.models import Mention
 
 MAX_CANDIDATES = 200_000
 TIME_LIMIT_S = 10.0
+#: the daily curve of a query the index answers alone reads at most about this many mention rows:
+#: past it, every k-th match is read and each day's count is k times what was read
+CURVE_ROWS = 20_000
+#: from this many matches on, the newest samples are found by walking the published_at index
+#: backwards (SQLite), instead of reading and sorting every match
+SAMPLE_WALK_MIN = 2_000
 
 
 @dataclass
@@ -49,6 +55,9 @@ class DraftResult:
     samples: list[Sample] = field(default_factory=list)
     checked: int = 0  # candidates checked in Python (0 when exact)
     truncated: bool = False  # stopped at max_candidates or the time limit: count is a lower bound
+    #: 1: the curve counts every match; k > 1: each day's count is estimated from every k-th match
+    #: (``count`` stays exact)
+    curve_every: int = 1
     elapsed_ms: float = 0.0
     sample_ids: list[int] = field(default_factory=list, repr=False)
 
@@ -121,7 +130,7 @@ def try_query(
     result = DraftResult(compiled.text, compiled.normalized, plan.exact, 0, [])
     with time_limit(session, time_limit_s):
         if plan.exact:
-            _exact(session, plan.where, window, samples, result)
+            _exact(session, plan, window, samples, result)
         else:
             _checked(session, compiled, plan, window, samples, max_candidates, started + time_limit_s, result)
     # outside the time limit (the scan may have used it up); a PostgreSQL timeout aborted the
@@ -134,20 +143,35 @@ def try_query(
 
 def _exact(
     session: Session,
-    where: ColumnElement[bool] | None,
+    plan: SqlPlan,
     window: list[ColumnElement[bool]],
     samples: int,
     out: DraftResult,
 ) -> None:
+    """Count, curve and samples by the database. When the index alone says which mentions match
+    (no columns, no time window), the index counts them without reading a mention row, and a
+    large curve is estimated from a systematic sample of the matches (``curve_every``)."""
+    where = plan.where
     conds = [*([where] if where is not None else []), *window]
     day = day_of(session).label("day")
+    curve_where: ColumnElement[bool] | None = and_(*conds) if conds else None
+    if plan.index_only is not None and not window:
+        out.count = int(
+            session.scalar(select(func.count()).select_from(count_index(session, plan.index_only).subquery())) or 0
+        )
+        out.curve_every = max(1, -(-out.count // CURVE_ROWS))
+        if out.curve_every > 1:
+            curve_where = Mention.id.in_(count_index(session, plan.index_only, every=out.curve_every))
     stmt = select(day, func.count()).select_from(Mention).group_by(day).order_by(day)
-    if conds:
-        stmt = stmt.where(and_(*conds))
-    out.curve = [(str(d), int(c)) for d, c in session.execute(stmt)]
-    out.count = sum(c for _, c in out.curve)
+    if curve_where is not None:
+        stmt = stmt.where(curve_where)
+    out.curve = [(str(d), int(c) * out.curve_every) for d, c in session.execute(stmt)]
+    if plan.index_only is None or window:
+        out.count = sum(c for _, c in out.curve)
     if samples:
         rows = select(Mention.id, Mention.published_at, Mention.platform, Mention.title, Mention.text)
+        if out.count >= SAMPLE_WALK_MIN:
+            rows = rows.with_hint(Mention, "INDEXED BY ix_mention_published", "sqlite")
         if conds:
             rows = rows.where(and_(*conds))
         rows = rows.order_by(Mention.published_at.desc(), Mention.id.desc()).limit(samples)

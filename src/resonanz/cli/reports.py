@@ -11,6 +11,7 @@ import typer
 
 from resonanz.cli.context import database, err_console, fmt_time, handle_errors, print_json, print_table, session_scope
 from resonanz.clock import now
+from resonanz.db.engine import begin_read_only
 from resonanz.errors import InputError
 from resonanz.i18n import _
 from resonanz.reports import actions, service
@@ -47,12 +48,15 @@ def export_command(
     pseudonymise: Annotated[
         bool, typer.Option("--pseudonymise", help="replace authors, handles and e-mail addresses by keyed pseudonyms")
     ] = False,
-    batch_size: Annotated[int, typer.Option("--batch-size", min=100, max=1_000_000, hidden=True)] = 20_000,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=100, max=1_000_000, hidden=True)] = 5_000,
 ) -> None:
     """Export mentions or daily aggregates as CSV or Parquet (columns: docs/reports.md)."""
     target = None if out == "-" else Path(out)
     pseudonymiser = Pseudonymiser(os.environ.get(KEY_ENV) or None) if pseudonymise else None
-    with session_scope() as session:
+    # a read-only transaction: on SQLite a normal one takes the write lock, and an export of a
+    # million rows would hold ingest off for its whole run
+    with database().sessions() as session:
+        begin_read_only(session)
         scope = resolve_scope(
             session, query=query, brand=brand, since=_time(since, "--since"), until=_time(until, "--until")
         )

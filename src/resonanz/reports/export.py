@@ -36,7 +36,7 @@ from resonanz.mentions.models import Author, Mention
 from resonanz.reports.pseudonyms import Pseudonymiser
 from resonanz.sources.models import Source
 
-DEFAULT_BATCH = 20_000
+DEFAULT_BATCH = 5_000
 #: a select of any columns (SQLAlchemy 2.1 types a select by its column types)
 AnySelect = Select[*tuple[Any, ...]]
 
@@ -196,10 +196,10 @@ def iter_mention_batches(
     """Rows in :data:`MENTION_COLUMNS` order, ``batch_size`` at a time, oldest first."""
     result = session.execute(_mention_select(session, scope).execution_options(yield_per=batch_size))
     for part in result.partitions():
-        rows = [tuple(r) for r in part]
-        if pseudonymiser is not None:
-            rows = [_pseudonymise(pseudonymiser, r) for r in rows]
-        yield [(*r[:20], int(r[20] or 0), *r[21:]) for r in rows]
+        if pseudonymiser is None:
+            yield [(*r[:20], int(r[20] or 0), r[21], r[22]) for r in part]
+        else:
+            yield [_pseudonymise(pseudonymiser, (*r[:20], int(r[20] or 0), r[21], r[22])) for r in part]
 
 
 def _pseudonymise(p: Pseudonymiser, row: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -364,7 +364,10 @@ def export(
     batch_size: int = DEFAULT_BATCH,
     stdout: IO[str] | None = None,
 ) -> ExportResult:
-    """Write the export to ``out`` (``None``: CSV to ``stdout``). Returns how many rows."""
+    """Write the export to ``out`` (``None``: CSV to ``stdout``). Returns how many rows.
+
+    Run it in a read-only transaction (:func:`resonanz.db.engine.begin_read_only` before the
+    first statement): on SQLite an ordinary one holds the write lock for the whole export."""
     started = time.perf_counter()
     columns = MENTION_COLUMNS if kind is ExportKind.mentions else AGGREGATE_COLUMNS
     batches: Callable[[], Iterator[list[tuple[Any, ...]]]]

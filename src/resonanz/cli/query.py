@@ -94,6 +94,8 @@ def test(
         peak = max(per_day.values())
         bars = "".join(_BARS[round(per_day.get(d, 0) / peak * (len(_BARS) - 1))] for d in days)
         console.print(f"{days[0]} {bars} {days[-1]} (peak {peak:,}/day)", highlight=False)
+        if result.curve_every > 1:
+            console.print(f"[dim]per day estimated from every {result.curve_every}th match[/dim]")
     for s in result.samples:
         console.print(f"#{s.id} {fmt_time(s.published_at)} {s.platform}: {s.text}", markup=False, highlight=False)
     console.print(f"[dim]{result.elapsed_ms:.0f} ms{'' if result.exact else ', checked in Python'}[/dim]")

@@ -133,5 +133,8 @@ class QueryTestOut(BaseModel):
     partial: bool = Field(description="stopped at the time or candidate limit: the count is a lower bound")
     checked: int
     volume: list[VolumePoint]
+    volume_every: int = Field(
+        default=1, description="1: the curve counts every match; k: each day estimated from every k-th match"
+    )
     samples: list[SampleRead]
     elapsed_ms: float

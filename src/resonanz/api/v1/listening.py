@@ -218,6 +218,7 @@ def test_query(
         partial=result.truncated,
         checked=result.checked,
         volume=[VolumePoint(day=d, count=c) for d, c in result.curve],
+        volume_every=result.curve_every,
         samples=[
             SampleRead(id=s.id, published_at=s.published_at, platform=s.platform, text=s.text) for s in result.samples
         ],

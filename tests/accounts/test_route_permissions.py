@@ -42,6 +42,8 @@ PUBLIC: dict[tuple[str, str], str] = {
     ("POST", "/login"): "signing in (CSRF by double-submit cookie, rate limited)",
     ("GET", "/setup"): "first admin: only while no user exists, and only with the one-time token",
     ("POST", "/setup"): "first admin: only while no user exists, and only with the one-time token",
+    ("GET", "/csat/{token}"): "the customer's satisfaction question: the unguessable one-time token is the key",
+    ("POST", "/csat/{token}"): "answering it: token-protected, CSRF by double-submit cookie, answered once",
 }
 PUBLIC_MOUNTS: dict[str, str] = {"/static": "CSS, JavaScript and icons; nothing private"}
 

@@ -17,7 +17,6 @@ from resonanz.accounts.permissions import Permission
 from resonanz.accounts.schemas import Principal
 from resonanz.api.deps import DbSession
 from resonanz.clock import now
-from resonanz.i18n import N_
 from resonanz.mentions import explorer
 from resonanz.mentions import service as mention_service
 from resonanz.mentions.quarantine import count_items
@@ -59,38 +58,9 @@ def dashboard(
     return render(request, "dashboard.html", context)
 
 
-COMING: dict[str, tuple[str, str, Permission]] = {
-    "inbox": (
-        N_("Inbox"),
-        N_(
-            "Every mention that needs an answer will become a case here: routed to the right team by language, "
-            "topic and skill, with due times, internal notes, suggested answers and approvals for risky replies."
-        ),
-        Permission.cases_read,
-    ),
-    "alerts": (
-        N_("Alerts"),
-        N_(
-            "Rules that watch the conversation (a spike in volume, a surge of negative posts, a crisis term, an "
-            "influential author) and tell the right people by e-mail, webhook or chat will live here."
-        ),
-        Permission.alerts_read,
-    ),
-}
+COMING: dict[str, tuple[str, str, Permission]] = {}
 
 
 def _coming(request: Request, principal: Principal, key: str) -> HTMLResponse:
     title, description, _permission = COMING[key]
     return render(request, "coming.html", {"principal": principal, "title": title, "description": description})
-
-
-@router.get("/inbox", response_class=HTMLResponse)
-def inbox(request: Request, principal: Annotated[Principal, require_page(Permission.cases_read)]) -> HTMLResponse:
-    """The care inbox: not built yet; says what it will hold."""
-    return _coming(request, principal, "inbox")
-
-
-@router.get("/alerts", response_class=HTMLResponse)
-def alerts(request: Request, principal: Annotated[Principal, require_page(Permission.alerts_read)]) -> HTMLResponse:
-    """Alerts: not built yet; says what it will hold."""
-    return _coming(request, principal, "alerts")

@@ -99,8 +99,8 @@ def test_knowledge_pages(setup: tuple[object, Database, int]) -> None:
     app, db, _ = setup
     manager, agent = client(app, db), client(app, db, "agent")
     assert "Verspätete Lieferung" in agent.get("/knowledge?q=verspaetet").text
-    made = manager.post("/knowledge", data={"csrf_token": csrf(manager), "title": "Rückgabe", "lang": "de",
-                                            "body": "30 Tage Rückgaberecht.", "tags": "retoure, rueckgabe"})  # fmt: skip
+    fields = {"title": "Rückgabe", "lang": "de", "body": "30 Tage Rückgaberecht.", "tags": "retoure, rueckgabe"}
+    made = manager.post("/knowledge", data={"csrf_token": csrf(manager), **fields})
     assert made.status_code == 303
     bad = manager.post("/knowledge", data={"csrf_token": csrf(manager), "title": "x", "lang": "fr", "body": "y"})
     assert bad.status_code == 422

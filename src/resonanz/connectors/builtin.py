@@ -20,6 +20,7 @@ def register_connectors() -> list[type[Connector]]:
     from resonanz.connectors.reddit.connector import RedditConnector
     from resonanz.connectors.twilio.connector import TwilioConnector
     from resonanz.connectors.webhook.connector import WebhookConnector
+    from resonanz.connectors.youtube.connector import YouTubeConnector
 
     return [
         FeedConnector,
@@ -34,4 +35,5 @@ def register_connectors() -> list[type[Connector]]:
         TwilioConnector,
         GooglePlayConnector,
         AppStoreConnector,
+        YouTubeConnector,
     ]

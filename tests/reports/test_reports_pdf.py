@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import date, timedelta
 
 from pypdf import PdfReader
 from sqlalchemy.orm import Session
 
 from resonanz.listening import rollups
+from resonanz.listening.alerts.models import Alert, AlertRule
 from resonanz.reports.content import gather
 from resonanz.reports.models import ReportDefinition
 from resonanz.reports.pdf import render_pdf
@@ -57,6 +58,36 @@ def test_weekly_pdf_has_key_numbers_charts_and_posts(session: Session) -> None:
     assert "Rivale" in text and "Nordwelle" in text  # share of voice compares with the competitor
     assert "<script>" not in text or "alert" in text  # snippets are text, never markup
     assert "@user" in text  # notable posts name their authors
+
+
+def test_alerts_of_the_period_and_scope_are_listed(session: Session) -> None:
+    ws = build(session, days=7)
+    rollups.rebuild(session)
+    stamp = T0 + timedelta(days=2)
+    rules = []
+    for name, brand in (("spike", "Nordwelle"), ("rival", "Rivale")):
+        rule = AlertRule(name=name, kind="volume_spike", brand_id=ws.brands[brand], params={}, cooldown_minutes=60,
+                         enabled=True, channel_ids=[], recipient_user_ids=[], recipient_emails=[],
+                         created_at=T0, updated_at=T0)  # fmt: skip
+        session.add(rule)
+        session.flush()
+        rules.append(rule)
+    for rule, title, fired in (
+        (rules[0], "Volume spike <Nordwelle>", stamp),
+        (rules[0], "Outside the period", stamp + timedelta(days=30)),
+        (rules[1], "Rival spike", stamp),
+    ):
+        session.add(Alert(rule_id=rule.id, kind="volume_spike", status="open", title=title, episode_start=fired,
+                          episode_end=fired, fired_at=fired, updated_at=fired, observed=40.0, baseline=10.0,
+                          score=4.0, buckets=1, explanation={}))  # fmt: skip
+    session.flush()
+    definition = _definition(session, [ws.brands["Nordwelle"]], lang="en")
+    window = window_from(date(2026, 3, 2), period=Period.weekly, tz="Europe/Berlin")
+    content = gather(session, definition=definition, window=window)
+    assert [a.title for a in content.alerts or []] == ["Volume spike <Nordwelle>"]
+    assert content.summary()["alerts"] == 1
+    text = _text(render_pdf(content, public_url="http://x"))
+    assert "Volume spike <Nordwelle>" in text and "Rival spike" not in text
 
 
 def test_english_pdf(session: Session) -> None:

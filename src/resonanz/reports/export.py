@@ -13,12 +13,10 @@ The column sets (:data:`MENTION_COLUMNS`, :data:`AGGREGATE_COLUMNS`) are a publi
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -33,6 +31,7 @@ from resonanz.errors import InputError, NotFoundError
 from resonanz.listening.models import Brand, Query, QueryMatch
 from resonanz.mentions.explorer_plan import ENGAGEMENT_POSTGRESQL, ENGAGEMENT_SQLITE
 from resonanz.mentions.models import Author, Mention
+from resonanz.reports.export_files import Column, write_csv, write_parquet
 from resonanz.reports.pseudonyms import Pseudonymiser
 from resonanz.sources.models import Source
 
@@ -49,13 +48,6 @@ class ExportFormat(StrEnum):
 class ExportKind(StrEnum):
     mentions = "mentions"
     aggregates = "aggregates"
-
-
-@dataclass(frozen=True)
-class Column:
-    name: str
-    #: arrow type name: int64, float64, bool, string, timestamp, date
-    kind: str
 
 
 MENTION_COLUMNS: tuple[Column, ...] = (
@@ -300,59 +292,6 @@ def _aggregate_row(r: Any) -> tuple[Any, ...]:
     return (d, r[1], r[2], total, pos, neu, neg, net)
 
 
-# --- writers ---------------------------------------------------------------------------------
-
-
-def _csv_value(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value
-
-
-def write_csv(stream: IO[str], columns: Sequence[Column], batches: Iterable[list[tuple[Any, ...]]]) -> int:
-    """CSV (RFC 4180, UTF-8, header row, ``\\r\\n`` line ends); empty cell = no value."""
-    writer = csv.writer(stream, lineterminator="\r\n")
-    writer.writerow([c.name for c in columns])
-    rows = 0
-    for batch in batches:
-        writer.writerows([[_csv_value(v) for v in row] for row in batch])
-        rows += len(batch)
-    return rows
-
-
-def _arrow_schema(columns: Sequence[Column]) -> Any:
-    import pyarrow as pa
-
-    types = {
-        "int64": pa.int64(),
-        "float64": pa.float64(),
-        "bool": pa.bool_(),
-        "string": pa.string(),
-        "timestamp": pa.timestamp("us", tz="UTC"),
-        "date": pa.date32(),
-    }
-    return pa.schema([pa.field(c.name, types[c.kind]) for c in columns])
-
-
-def write_parquet(path: Path, columns: Sequence[Column], batches: Iterable[list[tuple[Any, ...]]]) -> int:
-    """Parquet with one row group per batch (zstd), so neither side holds the whole file."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    schema = _arrow_schema(columns)
-    rows = 0
-    with pq.ParquetWriter(str(path), schema, compression="zstd") as writer:
-        for batch in batches:
-            if not batch:
-                continue
-            arrays = [pa.array([row[i] for row in batch], type=schema.field(i).type) for i in range(len(columns))]
-            writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
-            rows += len(batch)
-    return rows
-
-
 def export(
     session: Session,
     *,
@@ -406,10 +345,3 @@ def export(
         if partial.exists():
             partial.unlink()
     return ExportResult(kind, fmt, rows, out, time.perf_counter() - started)
-
-
-def csv_text(columns: Sequence[Column], rows: Iterable[list[tuple[Any, ...]]]) -> str:
-    """The CSV of ``rows`` as one string (for small exports served over HTTP)."""
-    buf = io.StringIO()
-    write_csv(buf, columns, rows)
-    return buf.getvalue()

@@ -26,6 +26,7 @@ from resonanz.config import Settings
 from resonanz.connectors.feed.connector import FeedConnector
 from resonanz.db.database import Database
 from resonanz.db.engine import transaction
+from resonanz.demo.alerts import load_alerts
 from resonanz.demo.generate import DEFAULT_ANCHOR, DEFAULT_SEED, DemoDataset, generate
 from resonanz.demo.knowledge import load_knowledge
 from resonanz.demo.listening import load_listening
@@ -118,6 +119,7 @@ def load_demo(
     load_listening(db)  # brands and queries first: the analysis of the mentions matches them
     load_routing(db, anchor=anchor)  # teams, rules and SLAs before the intake opens cases
     load_reports(db)  # a weekly report on the own brand
+    load_alerts(db)  # alert rules on the own brand's queries (their backtest shows the outage)
     load_knowledge(db)  # knowledge articles, reply templates, approval rules for the inbox
     feeds, files = render(data)
     summary = _summary(db, data, fingerprint(feeds, files))

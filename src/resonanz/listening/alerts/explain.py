@@ -75,7 +75,9 @@ def top_terms(window: Iterable[str], baseline: Iterable[str], *, limit: int = 8,
             continue
         ranked.append((log_odds * math.sqrt(count), TermLift(term, count, base[term], round(p_win / p_base, 1))))
     ranked.sort(key=lambda item: (-item[0], item[1].term))
-    return [lift for _, lift in ranked[:limit]]
+    tags = {lift.term for _, lift in ranked if lift.term.startswith("#")}
+    # "#nordwelledown" and the word "nordwelledown" (the tokenizer drops the '#') are one driver
+    return [lift for _, lift in ranked if "#" + lift.term not in tags][:limit]
 
 
 def snippet(title: str | None, text: str, width: int = 240) -> str:

@@ -41,7 +41,6 @@ class KeywordParams(BaseModel):
     @classmethod
     def _parses(cls, value: str) -> str:
         from resonanz.listening.query.compile import compile_query
-
         from resonanz.listening.query.errors import QuerySyntaxError
 
         try:

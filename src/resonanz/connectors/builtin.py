@@ -20,6 +20,7 @@ def register_connectors() -> list[type[Connector]]:
     from resonanz.connectors.reddit.connector import RedditConnector
     from resonanz.connectors.twilio.connector import TwilioConnector
     from resonanz.connectors.webhook.connector import WebhookConnector
+    from resonanz.connectors.x.connector import XConnector
     from resonanz.connectors.youtube.connector import YouTubeConnector
 
     return [
@@ -36,4 +37,5 @@ def register_connectors() -> list[type[Connector]]:
         GooglePlayConnector,
         AppStoreConnector,
         YouTubeConnector,
+        XConnector,
     ]

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from resonanz.listening.analytics_buckets import bucket_bounds, bucket_index, rollup_sums, scope_members
+from resonanz.listening.analytics_buckets import BucketIndex, bucket_bounds, hour_column, rollup_sums, scope_members
 from resonanz.listening.analytics_schemas import (
     Dashboard,
     Facet,
@@ -68,8 +68,9 @@ def volume(session: Session, *, scope: Scope) -> Volume:
     bounds = bucket_bounds(scope)
     counts = [0] * (len(bounds) - 1)
     reach = [0] * (len(bounds) - 1)
-    for hour, n, r in rollup_sums(session, scope, [RollupHour.hour]):
-        i = bucket_index(bounds, hour)
+    index = BucketIndex(bounds)
+    for hour, n, r in rollup_sums(session, scope, [hour_column(session)]):
+        i = index(hour)
         if 0 <= i < len(counts):
             counts[i] += int(n)
             reach[i] += int(r)
@@ -91,8 +92,9 @@ def sentiment_over_time(session: Session, *, scope: Scope) -> SentimentSeries:
     bounds = bucket_bounds(scope)
     labels = ("positive", "negative", "neutral", "unknown")
     grid = [dict.fromkeys(labels, 0) for _ in range(len(bounds) - 1)]
-    for hour, sentiment, n, _r in rollup_sums(session, scope, [RollupHour.hour, RollupHour.value]):
-        i = bucket_index(bounds, hour)
+    index = BucketIndex(bounds)
+    for hour, sentiment, n, _r in rollup_sums(session, scope, [hour_column(session), RollupHour.value]):
+        i = index(hour)
         if 0 <= i < len(grid):
             label = sentiment if sentiment in labels else "unknown"
             grid[i][label] += int(n)
@@ -136,9 +138,10 @@ def share_of_voice(session: Session, *, scope: Scope) -> ShareOfVoice:
     grid = [[0] * len(items) for _ in range(len(bounds) - 1)]
     if members:
         position = {m: i for i, m in enumerate(members)}
-        dims = [RollupHour.scope_kind, RollupHour.scope_id, RollupHour.hour]
+        dims = [RollupHour.scope_kind, RollupHour.scope_id, hour_column(session)]
+        index = BucketIndex(bounds)
         for kind, sid, hour, n, _r in rollup_sums(session, scope, dims, members=members):
-            i = bucket_index(bounds, hour)
+            i = index(hour)
             if 0 <= i < len(grid):
                 grid[i][position[(kind, sid)]] += int(n)
     total = 0

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, String, and_, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from resonanz.listening.analytics_schemas import Scope
@@ -75,8 +75,28 @@ def rollup_sums(
     return list(session.execute(stmt).all())
 
 
-def bucket_index(bounds: Sequence[datetime], hour: datetime) -> int:
-    return bisect_right(bounds, hour) - 1
+def hour_column(session: Session) -> Any:
+    """``rollup_hour.hour`` as the driver returns it: on SQLite the stored text, skipping
+    SQLAlchemy's per-row datetime parsing (a regex per value, measured as most of a 90-day
+    series' time); :class:`BucketIndex` parses each distinct hour once."""
+    if session.get_bind().dialect.name == "sqlite":
+        return type_coerce(RollupHour.hour, String).label("hour")
+    return RollupHour.hour
+
+
+class BucketIndex:
+    """The bucket (index into ``bounds``) of an hour, as a datetime or as SQLite's stored text."""
+
+    def __init__(self, bounds: Sequence[datetime]) -> None:
+        self.bounds = bounds
+        self.cache: dict[Any, int] = {}
+
+    def __call__(self, hour: datetime | str) -> int:
+        found = self.cache.get(hour)
+        if found is None:
+            value = hour if isinstance(hour, datetime) else datetime.fromisoformat(hour).replace(tzinfo=UTC)
+            found = self.cache[hour] = bisect_right(self.bounds, value) - 1
+        return found
 
 
 def total_in(session: Session, scope: Scope, start: datetime, end: datetime) -> int:

@@ -22,7 +22,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Integer, String
+from sqlalchemy import BigInteger, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from resonanz.db.base import Base
@@ -49,7 +49,8 @@ class RollupHour(Base):
     __tablename__ = "rollup_hour"
     # SQLite: stored in primary-key order (no rowid), so a scope's hour range is one contiguous,
     # covering read
-    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012 - SQLAlchemy's declarative attribute
+    # the ingest hook replaces whole hours of every scope: ix_rollup_hour_hour finds them
+    __table_args__ = (Index("ix_rollup_hour_hour", "hour"), {"sqlite_with_rowid": False})
 
     scope_kind: Mapped[str] = mapped_column(String(8), primary_key=True)
     scope_id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, and_, delete, func, insert, or_, select
+from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from resonanz.listening.models import Query, QueryMatch
@@ -51,10 +51,6 @@ def hour_ranges(hours: Iterable[datetime]) -> list[tuple[datetime, datetime]]:
     return ranges
 
 
-def _in_ranges(column: Any, ranges: Sequence[tuple[datetime, datetime]]) -> Any:
-    return or_(*(and_(column >= start, column < end) for start, end in ranges))
-
-
 def touched_hours(session: Session, *, mention_ids: Sequence[int]) -> set[datetime]:
     hours: set[datetime] = set()
     for i in range(0, len(mention_ids), ID_CHUNK):
@@ -75,7 +71,6 @@ def recompute_hours(session: Session, *, hours: Iterable[datetime]) -> int:
     """Replace all rollup rows of these UTC hours (every scope) by fresh sums of the raw rows."""
     ranges = hour_ranges(floor_hour(h) for h in hours)
     written = 0
-    # OR over many ranges makes slow plans; a batch rarely touches more than a few dozen
     for i in range(0, len(ranges), 50):
         written += _recompute_ranges(session, ranges[i : i + 50])
     return written
@@ -85,19 +80,22 @@ def _recompute_ranges(session: Session, ranges: Sequence[tuple[datetime, datetim
     if not ranges:
         return 0
     brand_of = dict(session.execute(select(Query.id, Query.brand_id).where(Query.brand_id.is_not(None))).all())
-    rows = session.execute(
-        select(
-            Mention.id,
-            Mention.published_at,
-            Mention.lang,
-            Mention.sentiment,
-            Mention.platform,
-            Mention.source_id,
-            Author.followers,
-        )
-        .outerjoin(Author, Author.id == Mention.author_id)
-        .where(_in_ranges(Mention.published_at, ranges))
-    ).all()
+    # one statement per range: SQLite plans an OR of ranges as a scan of the whole table
+    rows: list[Any] = []
+    for start, end in ranges:
+        rows += session.execute(
+            select(
+                Mention.id,
+                Mention.published_at,
+                Mention.lang,
+                Mention.sentiment,
+                Mention.platform,
+                Mention.source_id,
+                Author.followers,
+            )
+            .outerjoin(Author, Author.id == Mention.author_id)
+            .where(Mention.published_at >= start, Mention.published_at < end)
+        ).all()
     # matches by the mentions' ids (index ix_query_match_mention): a join filtered on the mention's
     # time lets SQLite scan all of query_match per statement
     matches: dict[int, list[int]] = {}
@@ -135,7 +133,8 @@ def _recompute_ranges(session: Session, ranges: Sequence[tuple[datetime, datetim
                 else:
                     bucket[0] += 1
                     bucket[1] += reach
-    session.execute(delete(RollupHour).where(_in_ranges(RollupHour.hour, ranges)))
+    for start, end in ranges:  # index ix_rollup_hour_hour
+        session.execute(delete(RollupHour).where(RollupHour.hour >= start, RollupHour.hour < end))
     params = [
         {"scope_kind": k[0], "scope_id": k[1], "dim": k[2], "hour": k[3], "value": k[4], "count": v[0], "reach": v[1]}
         for k, v in sums.items()

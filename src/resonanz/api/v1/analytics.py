@@ -101,7 +101,7 @@ def scope_params(
 
 
 ScopeDep = Annotated[Scope, Depends(scope_params)]
-_DOCS = problem_docs(401, 403, 422)
+_DOCS = problem_docs(400, 401, 403, 414, 422)
 
 
 @router.get("/volume", response_model=Volume, summary="Mentions and reach per bucket", responses=_DOCS)

@@ -33,7 +33,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("scope_kind", "scope_id", "dim", "hour", "value", name=op.f("pk_rollup_hour")),
         sqlite_with_rowid=False,
     )
+    with op.batch_alter_table("rollup_hour", schema=None) as batch_op:
+        batch_op.create_index("ix_rollup_hour_hour", ["hour"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("rollup_hour", schema=None) as batch_op:
+        batch_op.drop_index("ix_rollup_hour_hour")
     op.drop_table("rollup_hour")

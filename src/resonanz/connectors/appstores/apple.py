@@ -47,7 +47,8 @@ GUIDANCE = {
 
 
 class AppStoreConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # ids typed on the command line (`--set app_id=123`) arrive as JSON numbers
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
 
     app_id: str = Field(pattern=r"^[0-9]{5,12}$", description="the numeric Apple ID of the app")
     countries: list[str] = Field(default_factory=lambda: ["us"], min_length=1, description="storefronts, e.g. de,at")

@@ -63,7 +63,8 @@ def id_order(value: str) -> tuple[int, str]:
 
 
 class XConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # ids typed on the command line (`--set app_id=123`) arrive as JSON numbers
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
 
     queries: list[str] = Field(default_factory=list, description="recent-search queries (X query syntax)")
     user_id: str | None = Field(default=None, pattern=r"^[0-9]{1,20}$", description="own account id: mentions")

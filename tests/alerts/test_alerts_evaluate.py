@@ -9,9 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from resonanz.config import Settings
+from resonanz.db.database import Database
 from resonanz.listening.alerts.actions import do_acknowledge_alert, do_create_rule, do_resolve_alert, evaluate_rule
 from resonanz.listening.alerts.backtest import run_backtest
-from resonanz.listening.alerts.models import Alert, AlertStatus
+from resonanz.listening.alerts.models import Alert, AlertRule, AlertStatus
 from resonanz.listening.alerts.schemas import AlertRuleCreate
 from resonanz.notifications.actions import do_create_channel
 from resonanz.notifications.models import NotificationDelivery
@@ -102,3 +103,19 @@ def test_keyword_and_new_influencer_rules(session: Session, settings: Settings) 
         alert = session.get(Alert, fired[0])
         assert alert is not None and alert.observed == 1
         assert [s["author"] for s in alert.explanation["samples"]] == ["star"]
+
+
+def test_periodic_task_evaluates_each_rule_and_is_registered(db: Database, session: Session) -> None:
+    from resonanz.listening.alerts.tasks import EVALUATE_KIND, evaluate_task
+    from resonanz.worker.periodic import PERIODIC
+    from resonanz.worker.tasks import handler_for
+
+    assert handler_for(EVALUATE_KIND) is evaluate_task and PERIODIC[EVALUATE_KIND].every == timedelta(minutes=1)
+    query = spike_history(session)
+    for name in ("a", "b"):
+        do_create_rule(session, data=AlertRuleCreate(name=name, kind="volume_spike", query_id=query.id), actor=None)
+    session.commit()
+    result = evaluate_task(db, {})
+    assert result == {"rules": 2, "fired": [], "failed": {}}  # "now" is long after the data: quiet
+    with db.sessions() as s:
+        assert all(r.evaluated_until is not None for r in s.scalars(select(AlertRule)))

@@ -12,6 +12,7 @@ people see it and can send it by hand.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -251,25 +252,51 @@ def record_delivery(session: Session, *, run: ReportRun, to: list[str], result: 
     session.flush()
 
 
+@dataclass(frozen=True)
+class Rendered:
+    """A report rendered for one window, not yet stored."""
+
+    window: Window
+    pdf: bytes
+    summary: dict[str, Any]
+
+
+def requested_window(report: ReportDefinition, *, at: datetime | None) -> Window:
+    """The period containing ``at``, or by default the newest complete one."""
+    period = Period(report.period)
+    if at is None:
+        return last_complete(now(), period=period, tz=report.tz)
+    if at.tzinfo is None:
+        raise InputError("the time needs its zone", location="at")
+    return containing(at, period=period, tz=report.tz)
+
+
+def render_window(session: Session, *, report: ReportDefinition, window: Window, settings: Settings) -> Rendered:
+    """Gather and render without writing, so a caller can do it in a read-only transaction (on
+    SQLite a writing one holds ingest off while the numbers are gathered)."""
+    content = gather(session, definition=report, window=window)
+    return Rendered(window, render_pdf(content, public_url=settings.public_url), content.summary())
+
+
 def do_generate_now(
-    session: Session, *, report: ReportDefinition, at: datetime | None, actor: Actor | None, settings: Settings
+    session: Session,
+    *,
+    report: ReportDefinition,
+    at: datetime | None,
+    actor: Actor | None,
+    settings: Settings,
+    rendered: Rendered | None = None,
 ) -> ReportRun:
     """Generate a report on demand (not sent): the period containing ``at``, or by default the
-    newest complete one. The PDF is stored on the run for download."""
-    period = Period(report.period)
+    newest complete one; ``rendered`` (from :func:`render_window`) when it was rendered before.
+    The PDF is stored on the run for download."""
+    if rendered is None:
+        rendered = render_window(session, report=report, window=requested_window(report, at=at), settings=settings)
     stamp = now()
-    if at is not None and at.tzinfo is None:
-        raise InputError("the time needs its zone", location="at")
-    window = (
-        containing(at, period=period, tz=report.tz)
-        if at is not None
-        else last_complete(stamp, period=period, tz=report.tz)
-    )
-    run = _new_run(report, window, RunTrigger.manual, at=stamp, actor=actor)
+    run = _new_run(report, rendered.window, RunTrigger.manual, at=stamp, actor=actor)
+    run.pdf, run.pdf_size, run.summary = rendered.pdf, len(rendered.pdf), rendered.summary
+    run.generated_at, run.status = stamp, RunStatus.generated
     session.add(run)
-    session.flush()
-    render_run(session, run=run, settings=settings)
-    run.status = RunStatus.generated
     session.flush()
     do_record(
         session,
@@ -277,7 +304,7 @@ def do_generate_now(
         action="report.generate",
         object_type="report_run",
         object_id=run.id,
-        after={"report_id": report.id, "period_start": window.start.isoformat()},
+        after={"report_id": report.id, "period_start": rendered.window.start.isoformat()},
     )
     return run
 

@@ -22,6 +22,7 @@ from resonanz.accounts.service import list_users
 from resonanz.api.deps import DbSession
 from resonanz.clock import now
 from resonanz.config import Settings
+from resonanz.db.engine import begin_read_only
 from resonanz.errors import ConflictError, InputError, NotFoundError
 from resonanz.i18n import N_, translations
 from resonanz.listening.brands import list_brands
@@ -216,10 +217,14 @@ def report_generate(
 ) -> Response:
     """Generate the period containing the form's ``at`` day (default: the last complete period)
     now; the list then offers its PDF."""
-    report = _report_or_404(session, report_id)
     settings: Settings = request.app.state.settings
+    begin_read_only(session)  # gathering reads a lot: do it without the write lock, then store
+    report = _report_or_404(session, report_id)
+    window = actions.requested_window(report, at=_day(form.get("at"), report.tz))
+    rendered = actions.render_window(session, report=report, window=window, settings=settings)
+    session.rollback()
     run = actions.do_generate_now(
-        session, report=report, at=_day(form.get("at"), report.tz), actor=principal, settings=settings
+        session, report=report, at=None, actor=principal, settings=settings, rendered=rendered
     )
     session.commit()
     return RedirectResponse(f"/reports?generated={run.id}#run-{run.id}", status_code=303)

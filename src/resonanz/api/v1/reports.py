@@ -18,6 +18,7 @@ from resonanz.api.deps import DbSession, require
 from resonanz.api.problems import problem_docs
 from resonanz.clock import now
 from resonanz.config import Settings
+from resonanz.db.engine import begin_read_only
 from resonanz.errors import NotFoundError
 from resonanz.reports import actions, service
 from resonanz.reports.models import ReportDefinition, ReportRun
@@ -162,8 +163,15 @@ def generate(
 ) -> RunOut:
     """Generate the report of the period containing ``at`` (default: the last complete period)
     now; with ``send`` also e-mail it. Download the PDF from ``pdf_url``."""
+    settings = _settings(request)
+    begin_read_only(session)  # gathering reads a lot: do it without the write lock, then store
     report = service.get_report(session, id=data.report_id)
-    run = actions.do_generate_now(session, report=report, at=data.at, actor=principal, settings=_settings(request))
+    window = actions.requested_window(report, at=data.at)
+    rendered = actions.render_window(session, report=report, window=window, settings=settings)
+    session.rollback()
+    run = actions.do_generate_now(
+        session, report=report, at=None, actor=principal, settings=settings, rendered=rendered
+    )
     if data.send:
         actions.do_send_again(session, run=run, actor=principal)
     session.commit()

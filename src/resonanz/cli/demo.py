@@ -15,6 +15,7 @@ from resonanz.cli.context import console, err_console, handle_errors, print_json
 from resonanz.cli.serve import run_server
 from resonanz.db.database import open_database
 from resonanz.db.engine import transaction
+from resonanz.demo.cases import load_cases
 from resonanz.demo.generate import DEFAULT_ANCHOR, DEFAULT_SEED
 from resonanz.demo.users import DemoUser, demo_password, do_ensure_demo_users
 from resonanz.demo.workspace import DemoSummary, demo_settings, do_reset_demo, load_demo
@@ -98,6 +99,7 @@ def demo(
             analysed = sum(int((o.result or {}).get("analysed", 0)) for o in drain(db, kinds=[ANALYSIS_KIND]))
         if analysed and not as_json:
             console.print(_("analysed {count:,} mentions").format(count=analysed))
+        load_cases(db)  # intake opens the demo's cases from the analysed mentions; a few are already worked on
         own_database = target.database_url != settings().database_url
         password = demo_password(own_database=own_database)
         with transaction(db.sessions) as session:

@@ -57,6 +57,8 @@ NAV: tuple[NavItem, ...] = (
     NavItem("mentions", "/mentions", N_("Mentions"), Permission.mentions_read),
     NavItem("queries", "/queries", N_("Queries"), Permission.dashboards_read),
     NavItem("inbox", "/inbox", N_("Inbox"), Permission.cases_read),
+    NavItem("approvals", "/approvals", N_("Approvals"), Permission.cases_approve),
+    NavItem("knowledge", "/knowledge", N_("Knowledge base"), Permission.knowledge_read),
     NavItem("alerts", "/alerts", N_("Alerts"), Permission.alerts_read),
     NavItem("reports", "/reports", N_("Reports"), Permission.reports_read),
     NavItem("admin", "/admin", N_("Admin"), Permission.users_manage),

@@ -193,19 +193,15 @@ def claim_run(session: Session, *, run_id: int, at: datetime) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def render_run(session: Session, *, run: ReportRun, settings: Settings) -> tuple[bytes, Digest]:
-    """Gather and render the run's report: (PDF bytes, digest); stores the PDF and key numbers."""
-    report = session.get_one(ReportDefinition, run.report_id)
+def run_window(report: ReportDefinition, run: ReportRun) -> Window:
+    """The run's range (kept as stored even if the report's period or zone changed since)."""
     window = containing(run.period_start, period=Period(report.period), tz=report.tz)
-    if window.start != run.period_start:  # the report's period or zone changed since: keep the run's range
-        window = Window(run.period_start, run.period_end, window.first_day)
-    content = gather(session, definition=report, window=window)
-    pdf = render_pdf(content, public_url=settings.public_url)
-    run.pdf = pdf
-    run.pdf_size = len(pdf)
-    run.summary = content.summary()
-    run.generated_at = now()
-    return pdf, render_digest(content, public_url=settings.public_url)
+    return window if window.start == run.period_start else Window(run.period_start, run.period_end, window.first_day)
+
+
+def store_rendered(run: ReportRun, rendered: Rendered) -> None:
+    """Keep the PDF and the key numbers on the run."""
+    run.pdf, run.pdf_size, run.summary, run.generated_at = rendered.pdf, len(rendered.pdf), rendered.summary, now()
 
 
 def pdf_filename(report: ReportDefinition, run: ReportRun) -> str:
@@ -259,6 +255,7 @@ class Rendered:
     window: Window
     pdf: bytes
     summary: dict[str, Any]
+    digest: Digest
 
 
 def requested_window(report: ReportDefinition, *, at: datetime | None) -> Window:
@@ -275,7 +272,8 @@ def render_window(session: Session, *, report: ReportDefinition, window: Window,
     """Gather and render without writing, so a caller can do it in a read-only transaction (on
     SQLite a writing one holds ingest off while the numbers are gathered)."""
     content = gather(session, definition=report, window=window)
-    return Rendered(window, render_pdf(content, public_url=settings.public_url), content.summary())
+    pdf = render_pdf(content, public_url=settings.public_url)
+    return Rendered(window, pdf, content.summary(), render_digest(content, public_url=settings.public_url))
 
 
 def do_generate_now(
@@ -294,8 +292,8 @@ def do_generate_now(
         rendered = render_window(session, report=report, window=requested_window(report, at=at), settings=settings)
     stamp = now()
     run = _new_run(report, rendered.window, RunTrigger.manual, at=stamp, actor=actor)
-    run.pdf, run.pdf_size, run.summary = rendered.pdf, len(rendered.pdf), rendered.summary
-    run.generated_at, run.status = stamp, RunStatus.generated
+    store_rendered(run, rendered)
+    run.status = RunStatus.generated
     session.add(run)
     session.flush()
     do_record(

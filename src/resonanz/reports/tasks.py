@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from resonanz.clock import now
 from resonanz.db.database import Database
-from resonanz.db.engine import transaction
+from resonanz.db.engine import begin_read_only, transaction
 from resonanz.reports.actions import (
     MAX_ATTEMPTS,
     SEND_KIND,
@@ -23,9 +23,11 @@ from resonanz.reports.actions import (
     delivery_for,
     fail_stale_runs,
     record_delivery,
-    render_run,
+    render_window,
+    run_window,
+    store_rendered,
 )
-from resonanz.reports.models import ReportRun, RunStatus
+from resonanz.reports.models import ReportDefinition, ReportRun, RunStatus
 from resonanz.worker.periodic import register_periodic
 from resonanz.worker.tasks import TaskResult, register_task
 
@@ -42,9 +44,11 @@ def process_run(db: Database, *, run_id: int) -> str:
         if not claim_run(session, run_id=run_id, at=now()):
             return "skipped"
     try:
-        with transaction(db.sessions) as session:
+        with db.sessions() as session:
+            begin_read_only(session)  # gathering reads a lot: no write lock meanwhile (SQLite)
             run = session.get_one(ReportRun, run_id)
-            pdf, digest = render_run(session, run=run, settings=db.settings)
+            report = session.get_one(ReportDefinition, run.report_id)
+            rendered = render_window(session, report=report, window=run_window(report, run), settings=db.settings)
             to, filename = delivery_for(session, run=run)
     except Exception as exc:  # a report that cannot be rendered is recorded, not retried forever
         log.warning("report run %s could not be generated", run_id, exc_info=True)
@@ -53,7 +57,9 @@ def process_run(db: Database, *, run_id: int) -> str:
             run.status = RunStatus.pending if run.attempts < MAX_ATTEMPTS else RunStatus.failed
             run.error = f"could not generate: {type(exc).__name__}: {exc}"[:500]
         return str(run.status)
-    result = deliver(db.settings, to=to, digest=digest, pdf=pdf, filename=filename)
+    with transaction(db.sessions) as session:
+        store_rendered(session.get_one(ReportRun, run_id), rendered)
+    result = deliver(db.settings, to=to, digest=rendered.digest, pdf=rendered.pdf, filename=filename)
     with transaction(db.sessions) as session:
         run = session.get_one(ReportRun, run_id)
         record_delivery(session, run=run, to=to, result=result)

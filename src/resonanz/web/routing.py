@@ -39,6 +39,7 @@ from resonanz.cases.routing_models import Availability
 from resonanz.cases.service import get_case, scope_for
 from resonanz.cases.sla import hours_spec, parse_hours_spec
 from resonanz.clock import now
+from resonanz.db.engine import begin_read_only
 from resonanz.errors import ConflictError, InputError, NotFoundError
 from resonanz.i18n import N_
 from resonanz.web.deps import CsrfForm, require_page
@@ -403,6 +404,7 @@ def metrics_page(
     group: str = "team",
 ) -> HTMLResponse:
     group = group if group in ("team", "agent") else "team"
+    begin_read_only(session)
     error = None
     rows: list[Any] = []
     try:
@@ -428,6 +430,7 @@ def metrics_page(
 def metrics_download(
     session: DbSession, principal: Manager, since: str | None = None, until: str | None = None, group: str = "team"
 ) -> Response:
+    begin_read_only(session)
     start, end = _metrics_args(since, until)
     text = metrics_csv(
         care_metrics(session, since=start, until=end, group=group if group in ("team", "agent") else "team")
@@ -443,6 +446,7 @@ def metrics_download(
 
 @router.get("/routing/cases/{case_id}/experts", response_class=HTMLResponse)
 def experts_page(request: Request, case_id: int, session: DbSession, principal: Reader) -> HTMLResponse:
+    begin_read_only(session)
     case = get_case(session, id=case_id, scope=scope_for(session, user_id=principal.user_id, role=principal.role))
     context = {
         "principal": principal,

@@ -29,6 +29,7 @@ from resonanz.cases.routing import try_filter
 from resonanz.cases.routing_models import Availability, BusinessCalendar, RoutingRule, SlaPolicy
 from resonanz.cases.service import get_case, scope_for
 from resonanz.clock import now
+from resonanz.db.engine import begin_read_only
 from resonanz.errors import InputError
 
 router = APIRouter(prefix="/routing", tags=["routing"])
@@ -344,6 +345,7 @@ def metrics(
 ) -> MetricsRead:
     """First response and resolution time (minutes: median, p90), SLA attainment, backlog, for
     cases created in the period (default: the last 30 days)."""
+    begin_read_only(session)  # a scan of the period's cases: no write lock needed
     start, end = _period(since, until)
     rows: list[MetricsRow] = care_metrics(session, since=start, until=end, group=group, team_id=team_id)
     return MetricsRead(since=start, until=end, group=group, rows=[r.__dict__ for r in rows])
@@ -359,6 +361,7 @@ def metrics_as_csv(
     group: MetricsQuery = "team",
     team_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> Response:
+    begin_read_only(session)
     start, end = _period(since, until)
     text = metrics_csv(care_metrics(session, since=start, until=end, group=group, team_id=team_id))
     name = f"care-metrics-{group}-{start:%Y%m%d}-{end:%Y%m%d}.csv"
@@ -380,6 +383,7 @@ class ExpertRead(BaseModel):
             responses=problem_docs(401, 403, 404))  # fmt: skip
 def experts(case_id: Id, session: DbSession, principal: Read) -> list[ExpertRead]:
     """Colleagues from any team who resolved similar cases or whose skills match, with reasons."""
+    begin_read_only(session)  # reads up to 5,000 resolved cases
     case = get_case(session, id=case_id, scope=scope_for(session, user_id=principal.user_id, role=principal.role))
     return [ExpertRead.model_validate(e, from_attributes=True) for e in find_experts(session, case=case)]
 

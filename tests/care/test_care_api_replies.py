@@ -61,3 +61,30 @@ def test_the_author_cannot_approve_over_the_api(app_db: tuple[object, Database])
     assert manager.post(f"/api/v1/replies/{draft['id']}/submit", json={}).json()["status"] == "pending_approval"
     refused = manager.post(f"/api/v1/replies/{draft['id']}/approve", json={})
     assert refused.status_code == 403 and "another colleague" in refused.text
+
+
+def test_rules_phrases_and_crisis_mode_over_the_api(app_db: tuple[object, Database]) -> None:
+    app, db = app_db
+    manager: TestClient = signed_in_client(app, db, "manager")  # type: ignore[arg-type]
+    agent: TestClient = signed_in_client(app, db, "agent")  # type: ignore[arg-type]
+    bad = manager.put("/api/v1/approval-rules", json={"name": "n", "kind": "new_agent", "params": {"days": 0}})
+    assert bad.status_code == 422 and "params.days" in bad.text
+    assert manager.put("/api/v1/approval-rules", json={"name": "crisis", "kind": "crisis"}).status_code == 200
+    assert agent.put("/api/v1/approval-rules", json={"name": "x", "kind": "crisis"}).status_code == 403
+    made = manager.post("/api/v1/blocked-phrases", json={"phrase": "Rheinkurve", "kind": "competitor"})
+    assert made.status_code == 201
+    assert (
+        manager.post("/api/v1/blocked-phrases", json={"phrase": "Rheinkurve", "kind": "competitor"}).status_code == 409
+    )
+    assert agent.put("/api/v1/crisis-mode", json={"on": True}).status_code == 403
+    assert manager.put("/api/v1/crisis-mode", json={"on": True}).json() == {"on": True}
+    with db.sessions() as session:
+        make_source(session, kind="outbound_webhook", config={"url": "http://127.0.0.1:9/r"})
+        case_id = make_case(session).id
+        session.commit()
+    draft = agent.post(f"/api/v1/cases/{case_id}/replies", json={"text": "Danke für den Hinweis."}).json()
+    submitted = agent.post(f"/api/v1/replies/{draft['id']}/submit", json={}).json()
+    assert (
+        submitted["status"] == "pending_approval" and "crisis mode is on" in submitted["approval_reasons"][0]["reason"]
+    )
+    assert manager.delete(f"/api/v1/blocked-phrases/{made.json()['id']}").status_code == 204

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Path, Query, Response, status
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -19,7 +19,7 @@ from resonanz.accounts.permissions import Permission
 from resonanz.accounts.schemas import Principal
 from resonanz.api.deps import DbSession, require
 from resonanz.api.problems import problem_docs
-from resonanz.cases import knowledge, replies, suggestions
+from resonanz.cases import approvals, knowledge, replies, suggestions
 from resonanz.cases.reply_models import Article, Reply, ReplyTemplate
 from resonanz.cases.templates_text import VARIABLES
 
@@ -329,3 +329,94 @@ def reject(
     replies.do_reject(session, reply=reply, actor=principal, comment=data.comment or "")
     session.commit()
     return _reply(reply)
+
+
+# --- approval rules, blocked phrases, crisis mode ---------------------------------------------------
+
+
+class RuleIn(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    kind: str = Field(pattern=r"^(new_agent|high_risk|crisis|brand)$")
+    params: dict[str, Any] = Field(default_factory=dict)
+    active: bool = True
+
+
+class RuleRead(RuleIn):
+    id: int
+
+
+class PhraseIn(BaseModel):
+    phrase: str = Field(min_length=1, max_length=200)
+    kind: str = Field(default="custom", pattern=r"^(legal|guarantee|competitor|custom)$")
+    reason: str | None = Field(default=None, max_length=300)
+
+
+class PhraseRead(PhraseIn):
+    id: int
+
+
+class CrisisMode(BaseModel):
+    on: bool
+
+
+@router.get("/approval-rules", response_model=list[RuleRead], summary="Approval rules",
+            responses=problem_docs(401, 403))  # fmt: skip
+def list_rules(
+    session: DbSession, principal: Annotated[Principal, require(Permission.cases_approve)]
+) -> list[RuleRead]:
+    return [RuleRead(id=r.id, name=r.name, kind=r.kind, params=r.params, active=r.active)
+            for r in approvals.list_rules(session)]  # fmt: skip
+
+
+@router.put("/approval-rules", response_model=RuleRead, summary="Create or replace an approval rule (by name)",
+            responses=problem_docs(401, 403, 422))  # fmt: skip
+def save_rule(
+    data: RuleIn, session: DbSession, principal: Annotated[Principal, require(Permission.cases_assign)]
+) -> RuleRead:
+    rule = approvals.do_save_rule(session, name=data.name, kind=data.kind, params=data.params, active=data.active,
+                                  actor=principal)  # fmt: skip
+    session.commit()
+    return RuleRead(id=rule.id, name=rule.name, kind=rule.kind, params=rule.params, active=rule.active)
+
+
+@router.get("/blocked-phrases", response_model=list[PhraseRead], summary="Blocked phrases (besides the built-in ones)",
+            responses=problem_docs(401, 403))  # fmt: skip
+def list_phrases(
+    session: DbSession, principal: Annotated[Principal, require(Permission.knowledge_read)]
+) -> list[PhraseRead]:
+    return [PhraseRead(id=p.id, phrase=p.phrase, kind=p.kind, reason=p.reason) for p in approvals.list_phrases(session)]
+
+
+@router.post("/blocked-phrases", response_model=PhraseRead, status_code=status.HTTP_201_CREATED,
+             summary="Block a phrase", responses=problem_docs(401, 403, 409, 422))  # fmt: skip
+def add_phrase(
+    data: PhraseIn, session: DbSession, principal: Annotated[Principal, require(Permission.knowledge_manage)]
+) -> PhraseRead:
+    row = approvals.do_add_phrase(session, phrase=data.phrase, kind=data.kind, reason=data.reason, actor=principal)
+    session.commit()
+    return PhraseRead(id=row.id, phrase=row.phrase, kind=row.kind, reason=row.reason)
+
+
+@router.delete("/blocked-phrases/{phrase_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Unblock a phrase",
+               responses=problem_docs(401, 403, 404))  # fmt: skip
+def remove_phrase(
+    phrase_id: Id, session: DbSession, principal: Annotated[Principal, require(Permission.knowledge_manage)]
+) -> Response:
+    approvals.do_remove_phrase(session, id=phrase_id, actor=principal)
+    session.commit()
+    return Response(status_code=204)
+
+
+@router.get("/crisis-mode", response_model=CrisisMode, summary="Is crisis mode on?", responses=problem_docs(401, 403))
+def get_crisis(session: DbSession, principal: Annotated[Principal, require(Permission.cases_read)]) -> CrisisMode:
+    return CrisisMode(on=approvals.crisis_mode(session))
+
+
+@router.put("/crisis-mode", response_model=CrisisMode, summary="Switch crisis mode (crisis rules then hold)",
+            responses=problem_docs(401, 403, 422))  # fmt: skip
+def set_crisis(
+    data: CrisisMode, session: DbSession, principal: Annotated[Principal, require(Permission.cases_approve)]
+) -> CrisisMode:
+    approvals.do_set_setting(session, key=approvals.CRISIS_MODE, value=data.on, actor=principal)
+    session.commit()
+    return CrisisMode(on=data.on)

@@ -38,3 +38,15 @@ def test_kb_add_import_list_review(settings: Settings, db: Database, tmp_path: P
     assert cli(settings, "kb", "review", "99")[0] == 3
     code, out = cli(settings, "replies", "send-due")
     assert code == 0 and "nothing due" in out
+
+
+def test_replies_rules_block_and_crisis(settings: Settings, db: Database) -> None:
+    assert cli(settings, "replies", "rule", "neu", "--kind", "new_agent", "--days", "14")[0] == 0
+    code, out = cli(settings, "replies", "rule", "x", "--kind", "new_agent", "--days", "0")
+    assert code == 5 and "params.days" in out
+    assert cli(settings, "replies", "block", "Rheinkurve", "--kind", "competitor")[0] == 0
+    assert cli(settings, "replies", "block", "Rheinkurve", "--kind", "competitor")[0] == 4
+    assert cli(settings, "replies", "crisis", "on")[0] == 0
+    assert cli(settings, "replies", "crisis", "maybe")[0] == 5
+    code, out = cli(settings, "replies", "rules")
+    assert code == 0 and "neu" in out

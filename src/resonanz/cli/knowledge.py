@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from sqlalchemy import select
 
-from resonanz.cases import csat, knowledge, outbox, replies
+from resonanz.cases import approvals, csat, knowledge, outbox, replies
 from resonanz.cases.models import Case
 from resonanz.cases.reply_models import OutboxEntry
 from resonanz.cli.context import console, database, fmt_time, handle_errors, print_json, print_table, session_scope
@@ -142,6 +142,65 @@ def csat_link(
         if case is None:
             raise NotFoundError(f"case {case_id} does not exist")
         console.print(csat.link(base_url, csat.do_create_survey(session, case=case, actor=None)))
+
+
+@rp.command("crisis")
+@handle_errors
+def crisis(state: Annotated[str, typer.Argument(help="on or off")]) -> None:
+    """Switch crisis mode: while on, every `crisis` approval rule holds."""
+    if state not in ("on", "off"):
+        raise InputError("say on or off", location="state")
+    with session_scope() as session:
+        approvals.do_set_setting(session, key=approvals.CRISIS_MODE, value=state == "on", actor=None)
+        console.print(f"crisis mode {state}")
+
+
+@rp.command("rules")
+@handle_errors
+def rules() -> None:
+    """Approval rules."""
+    with session_scope() as session:
+        print_table("Approval rules", ["id", "name", "kind", "params", "active"],
+                    [[r.id, r.name, r.kind, r.params, r.active] for r in approvals.list_rules(session)])  # fmt: skip
+
+
+@rp.command("rule")
+@handle_errors
+def rule(
+    name: Annotated[str, typer.Argument()],
+    kind: Annotated[str, typer.Option(help="new_agent, high_risk, crisis or brand")],
+    days: Annotated[int | None, typer.Option(help="new_agent: account younger than this")] = None,
+    priority: Annotated[str | None, typer.Option(help="high_risk: at least this priority")] = None,
+    risk: Annotated[float | None, typer.Option(help="high_risk: a mention's risk score at least this")] = None,
+    brand: Annotated[list[int] | None, typer.Option(help="brand: brand ids (repeat)")] = None,
+    inactive: Annotated[bool, typer.Option("--inactive")] = False,
+) -> None:
+    """Create or replace an approval rule."""
+    params: dict[str, object] = {}
+    if days is not None:
+        params["days"] = days
+    if priority is not None:
+        params["priority"] = priority
+    if risk is not None:
+        params["risk"] = risk
+    if brand:
+        params["brand_ids"] = list(brand)
+    with session_scope() as session:
+        saved = approvals.do_save_rule(session, name=name, kind=kind, params=params, active=not inactive, actor=None)
+        console.print(f"rule {saved.id} saved: {saved.name} ({saved.kind} {saved.params})")
+
+
+@rp.command("block")
+@handle_errors
+def block(
+    phrase: Annotated[str, typer.Argument()],
+    kind: Annotated[str, typer.Option(help="legal, guarantee, competitor or custom")] = "custom",
+    reason: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Block a phrase in replies (it becomes a review finding)."""
+    with session_scope() as session:
+        row = approvals.do_add_phrase(session, phrase=phrase, kind=kind, reason=reason, actor=None)
+        console.print(f"phrase {row.id} blocked: {row.phrase} ({row.kind})")
 
 
 def register(app: typer.Typer) -> None:

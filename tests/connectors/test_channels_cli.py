@@ -21,6 +21,7 @@ CASES = [
     ("appstore", ["app_id=1234567890", "countries=de,at"], "Issuer ID", "private_key_env"),
     ("youtube", ["channel_id=UCK8sQmJBp8GCxrOtXWBpyEA"], "youtube.force-ssl", "api_key_env"),
     ("x", ["queries=radwerk", "user_id=1480000000000000000"], "Bearer Token", "bearer_token_env"),
+    ("facebook", ["page_id=104857600000001"], "long-lived Page access token", "page_token_env"),
 ]  # fmt: skip
 
 

@@ -12,6 +12,7 @@ def register_connectors() -> list[type[Connector]]:
     from resonanz.connectors.appstores.googleplay import GooglePlayConnector
     from resonanz.connectors.bluesky.connector import BlueskyConnector
     from resonanz.connectors.email.connector import EmailConnector
+    from resonanz.connectors.facebook.connector import FacebookConnector
     from resonanz.connectors.feed.connector import FeedConnector
     from resonanz.connectors.file.connector import FileConnector
     from resonanz.connectors.hackernews.connector import HackerNewsConnector
@@ -38,4 +39,5 @@ def register_connectors() -> list[type[Connector]]:
         AppStoreConnector,
         YouTubeConnector,
         XConnector,
+        FacebookConnector,
     ]

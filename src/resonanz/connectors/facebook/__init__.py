@@ -1,0 +1,1 @@
+"""Facebook Page and Instagram professional account comments through the Graph API."""

@@ -47,7 +47,10 @@ def _names(session: Session, ids: set[int | None]) -> dict[int, str]:
 
 
 def template_values(session: Session, case: Case, principal: Principal) -> dict[str, str | int | None]:
+    from resonanz.listening.models import Brand
+
     author = session.get(Author, case.author_id) if case.author_id else None
+    brand = session.get(Brand, case.brand_id) if case.brand_id else None
     return {
         "author_name": (author.name or author.handle) if author else None,
         "author_handle": author.handle if author else None,
@@ -55,7 +58,7 @@ def template_values(session: Session, case: Case, principal: Principal) -> dict[
         "agent_name": principal.display_name,
         "subject": case.subject,
         "platform": case.platform,
-        "brand": None,
+        "brand": brand.name if brand else None,
     }
 
 

@@ -142,3 +142,13 @@ def test_custom_range_and_hourly_interval(app: FastAPI, db: Database, store: dic
     html = client.get("/dashboards", params=params).text
     volume = _svgs(html.split('data-chart="volume"')[1])[0]
     assert len(re.findall(r'class="rz-hit"', volume)) == 24
+
+
+def test_share_of_voice_bars_open_each_brands_mentions(app: FastAPI, db: Database, store: dict[str, int]) -> None:
+    client = signed_in_client(app, db, Role.viewer)
+    html = client.get("/dashboards").text
+    share = html.split('data-chart="share"')[1].split("</figure>")[0]
+    hrefs = [unescape(h) for h in re.findall(r'data-href="([^"]+)"', share)]
+    assert f"/mentions?query={store['q1']}&since=" in hrefs[0]
+    assert "akku leer" in client.get(hrefs[0]).text
+    assert "anderes" in client.get(hrefs[1]).text and "akku leer" not in client.get(hrefs[1]).text

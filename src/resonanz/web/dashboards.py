@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
+from sqlalchemy import select
 
 from resonanz import clock
 from resonanz.accounts.permissions import Permission
@@ -26,6 +27,7 @@ from resonanz.i18n import N_, translations
 from resonanz.listening import charts
 from resonanz.listening.analytics import dashboard
 from resonanz.listening.analytics_schemas import Dashboard, Facet, TopList
+from resonanz.listening.models import Query
 from resonanz.web.dashboards_form import INTERVAL_LABELS, RANGES, DashboardForm, read_form, scope_options
 from resonanz.web.deps import require_page
 from resonanz.web.templating import formatters, locale_of, render
@@ -44,6 +46,8 @@ class Links:
         if form.query_ids == []:  # a brand without queries: nothing to show, say so with an impossible id
             self.base = [("query", "0")]
         self.zone = board.scope.zone
+        #: brand id -> its query ids (share-of-voice bars click through to a brand's queries)
+        self.brand_queries: dict[int, list[int]] = {}
         self.since = board.range_since.astimezone(self.zone).date()
         self.until = (board.range_until - timedelta(microseconds=1)).astimezone(self.zone).date()
 
@@ -57,6 +61,12 @@ class Links:
 
     def all(self) -> str:
         return self._url([])
+
+    def queries(self, ids: Sequence[int]) -> str:
+        """The range's mentions matched by any of these queries (a share-of-voice bar), whatever
+        the dashboard's own scope."""
+        days = [("since", self.since.isoformat()), ("until", self.until.isoformat())]
+        return "/mentions?" + urlencode([*(("query", str(i)) for i in ids), *days])
 
     def filtered(self, name: str, value: str) -> str:
         return self._url([(name, value)])
@@ -119,13 +129,12 @@ def _charts(
         y_max=1.0,
     )
     sov = board.share_of_voice
-    param = "query"
     out["share"] = charts.bar_list(
         [
             (
                 f"{item.name} ({fmt['format_percent'](item.share)})",
                 item.count,
-                links.filtered(param, str(item.id)) if item.kind == "query" else None,
+                links.queries([item.id] if item.kind == "query" else links.brand_queries.get(item.id, [0])),
             )
             for item in sov.items
         ],
@@ -229,6 +238,9 @@ def dashboards_page(
     board = dashboard(session, scope=scope)
     fmt = formatters(locale, scope.tz)
     links = Links(form, board, scope.tz)
+    for qid, bid in session.execute(select(Query.id, Query.brand_id).where(Query.brand_id.is_not(None))):
+        if bid is not None:
+            links.brand_queries.setdefault(bid, []).append(qid)
     sent = board.sentiment
     labelled = sent.positive + sent.negative + sent.neutral
     context = {

@@ -18,11 +18,12 @@ import asyncio
 import json
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
+from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from resonanz.accounts.permissions import Permission
@@ -154,9 +155,10 @@ async def event_stream(
                 return events.last_event_id(session), [], None
             rows = events.events_after(session, after_id=last, case_id=case_id)
             new_last = rows[-1].id if rows else last
-            visible = {
-                c.id for c in session.query(Case).filter(Case.id.in_({r.case_id for r in rows})) if scope.allows(c)
-            }
+            held: Iterable[Case] = (
+                session.scalars(select(Case).where(Case.id.in_({r.case_id for r in rows}))) if rows else ()
+            )
+            visible = {c.id for c in held if scope.allows(c)}
             out = [EventRead.of(r).model_dump(mode="json") for r in rows if r.case_id in visible]
             who = None
             if case_id is not None:

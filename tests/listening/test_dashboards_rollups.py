@@ -9,7 +9,8 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
@@ -142,3 +143,24 @@ def test_cli_rebuild_writes_the_buckets(db: Database, settings: Settings, monkey
     assert json.loads(result.output)["buckets"] == 8  # 2 hours x 4 dimensions
     with db.sessions() as session:
         assert session.scalar(select(func.sum(RollupHour.count)).where(RollupHour.dim == "sentiment")) == 2
+
+
+def test_postgres_serialises_two_refreshes_of_one_hour(db: Database, is_pg: bool) -> None:
+    if not is_pg:
+        pytest.skip("SQLite has one writer at a time")
+    with db.sessions() as setup:
+        first = mention(setup, T0 + timedelta(minutes=5))
+        second = mention(setup, T0 + timedelta(minutes=50))
+        setup.commit()
+    with db.sessions() as a, db.sessions() as b:
+        refresh_mentions(a, mention_ids=[first.id])  # holds the hour's lock until it commits
+        b.execute(text("SET lock_timeout = '200ms'"))
+        with pytest.raises(OperationalError, match="lock timeout"):
+            refresh_mentions(b, mention_ids=[second.id])
+        b.rollback()
+        a.commit()
+        refresh_mentions(b, mention_ids=[second.id])
+        b.commit()
+    with db.sessions() as check:
+        total = select(func.sum(RollupHour.count)).where(RollupHour.scope_kind == "all", RollupHour.dim == "lang")
+        assert check.scalar(total) == 2

@@ -19,9 +19,10 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, delete, func, insert, select
+from sqlalchemy import Table, delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
+from resonanz.db.engine import is_postgres
 from resonanz.listening.models import Query, QueryMatch
 from resonanz.listening.rollup_models import Dim, RollupHour, ScopeKind
 from resonanz.mentions.models import Author, Mention
@@ -76,9 +77,32 @@ def recompute_hours(session: Session, *, hours: Iterable[datetime]) -> int:
     return written
 
 
+#: first key of the PostgreSQL advisory locks that serialise recomputing one hour
+LOCK_SPACE = 0x524F4C4C  # "ROLL"
+
+
+def _lock_hours(session: Session, ranges: Sequence[tuple[datetime, datetime]]) -> None:
+    """PostgreSQL: take a transaction lock per hour, in order, before reading it. Two workers
+    recomputing the same hour would otherwise each read the raw rows without the other's
+    uncommitted batch and the later DELETE + INSERT would drop the earlier batch's mentions (or
+    fail on the primary key). The second now waits and then reads the first's committed rows.
+    SQLite has one writer at a time, so nothing to do there."""
+    if not is_postgres(session):
+        return
+    for start, end in ranges:
+        hour = start
+        while hour < end:
+            session.execute(
+                text("SELECT pg_advisory_xact_lock(:space, :hour)"),
+                {"space": LOCK_SPACE, "hour": int(hour.timestamp()) // 3600},
+            )
+            hour += HOUR
+
+
 def _recompute_ranges(session: Session, ranges: Sequence[tuple[datetime, datetime]]) -> int:
     if not ranges:
         return 0
+    _lock_hours(session, ranges)
     brand_of = dict(session.execute(select(Query.id, Query.brand_id).where(Query.brand_id.is_not(None))).all())
     # one statement per range: SQLite plans an OR of ranges as a scan of the whole table
     rows: list[Any] = []

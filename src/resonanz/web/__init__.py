@@ -14,8 +14,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 def install(app: FastAPI) -> None:
     """Mount static assets, the security headers and every page router on ``app``."""
-    from resonanz.web import alerts, auth, care, dashboards, inbox, listening, mentions, pages, reports, routing
-    from resonanz.web import admin
+    from resonanz.web import admin, alerts, auth, care, dashboards, inbox, listening, mentions, pages, reports, routing
 
     app.add_middleware(SecurityHeadersMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

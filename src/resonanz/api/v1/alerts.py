@@ -38,6 +38,11 @@ Manage = Annotated[Principal, require(Permission.alerts_manage)]
 SECRET_URL_KINDS = frozenset({"slack", "mattermost", "teams"})
 
 
+def _docs(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """Problem documents every operation may answer (bad body or query, auth, sizes) plus ``codes``."""
+    return problem_docs(400, 401, 403, 413, 414, 422, *codes)
+
+
 class AlertPage(PageBase):
     items: list[AlertRead]
 
@@ -86,14 +91,18 @@ def channel_read(channel: NotificationChannel) -> ChannelRead:
 # --- rules ---------------------------------------------------------------------------------
 
 
-@router.get("/alert-rules", response_model=list[AlertRuleRead], summary="List alert rules",
-            responses=problem_docs(401, 403))  # fmt: skip
+@router.get("/alert-rules", response_model=list[AlertRuleRead], summary="List alert rules", responses=_docs())
 def list_rules(session: DbSession, principal: Read) -> list[AlertRuleRead]:
     return [AlertRuleRead.model_validate(r) for r in service.list_rules(session)]
 
 
-@router.post("/alert-rules", response_model=AlertRuleRead, status_code=status.HTTP_201_CREATED,
-             summary="Create an alert rule", responses=problem_docs(401, 403, 409, 422))  # fmt: skip
+@router.post(
+    "/alert-rules",
+    response_model=AlertRuleRead,
+    status_code=status.HTTP_201_CREATED,
+    summary="Create an alert rule",
+    responses=_docs(409),
+)
 def create_rule(data: AlertRuleCreate, response: Response, session: DbSession, principal: Manage) -> AlertRuleRead:
     """``params`` depend on ``kind`` (see docs/alerts.md); errors name the field (``params.sensitivity``)."""
     rule = actions.do_create_rule(session, data=data, actor=principal)
@@ -102,22 +111,26 @@ def create_rule(data: AlertRuleCreate, response: Response, session: DbSession, p
     return AlertRuleRead.model_validate(rule)
 
 
-@router.get("/alert-rules/{rule_id}", response_model=AlertRuleRead, summary="Get an alert rule",
-            responses=problem_docs(401, 403, 404, 422))  # fmt: skip
+@router.get("/alert-rules/{rule_id}", response_model=AlertRuleRead, summary="Get an alert rule", responses=_docs(404))
 def get_rule(rule_id: RuleId, session: DbSession, principal: Read) -> AlertRuleRead:
     return AlertRuleRead.model_validate(service.get_rule(session, id=rule_id))
 
 
-@router.patch("/alert-rules/{rule_id}", response_model=AlertRuleRead, summary="Change an alert rule",
-              responses=problem_docs(401, 403, 404, 409, 422))  # fmt: skip
+@router.patch(
+    "/alert-rules/{rule_id}", response_model=AlertRuleRead, summary="Change an alert rule", responses=_docs(404, 409)
+)
 def update_rule(rule_id: RuleId, data: AlertRuleUpdate, session: DbSession, principal: Manage) -> AlertRuleRead:
     rule = actions.do_update_rule(session, id=rule_id, data=data, actor=principal)
     session.commit()
     return AlertRuleRead.model_validate(rule)
 
 
-@router.delete("/alert-rules/{rule_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Remove an alert rule",
-               responses=problem_docs(401, 403, 404, 422))  # fmt: skip
+@router.delete(
+    "/alert-rules/{rule_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Remove an alert rule",
+    responses=_docs(404),
+)
 def delete_rule(rule_id: RuleId, session: DbSession, principal: Manage) -> Response:
     """Remove the rule and the alerts it fired."""
     actions.do_delete_rule(session, id=rule_id, actor=principal)
@@ -125,8 +138,7 @@ def delete_rule(rule_id: RuleId, session: DbSession, principal: Manage) -> Respo
     return Response(status_code=204)
 
 
-@router.post("/alert-rules/{rule_id}/backtest", summary="Backtest an alert rule",
-             responses=problem_docs(401, 403, 404, 422))  # fmt: skip
+@router.post("/alert-rules/{rule_id}/backtest", summary="Backtest an alert rule", responses=_docs(404))
 def backtest_rule(
     rule_id: RuleId, session: DbSession, principal: Read, data: BacktestBody | None = None
 ) -> dict[str, Any]:
@@ -139,7 +151,7 @@ def backtest_rule(
 # --- alerts --------------------------------------------------------------------------------
 
 
-@router.get("/alerts", response_model=AlertPage, summary="List alerts", responses=problem_docs(400, 401, 403, 422))
+@router.get("/alerts", response_model=AlertPage, summary="List alerts", responses=_docs())
 def list_alerts(
     request: Request,
     response: Response,
@@ -164,22 +176,21 @@ def list_alerts(
     return AlertPage(items=items, next_cursor=next_cursor, limit=paging.limit)
 
 
-@router.get("/alerts/{alert_id}", response_model=AlertRead, summary="Get an alert",
-            responses=problem_docs(401, 403, 404, 422))  # fmt: skip
+@router.get("/alerts/{alert_id}", response_model=AlertRead, summary="Get an alert", responses=_docs(404))
 def get_alert(alert_id: AlertId, session: DbSession, principal: Read) -> AlertRead:
     return AlertRead.model_validate(service.get_alert(session, id=alert_id))
 
 
-@router.post("/alerts/{alert_id}/ack", response_model=AlertRead, summary="Acknowledge an alert",
-             responses=problem_docs(401, 403, 404, 409, 422))  # fmt: skip
+@router.post(
+    "/alerts/{alert_id}/ack", response_model=AlertRead, summary="Acknowledge an alert", responses=_docs(404, 409)
+)
 def acknowledge_alert(alert_id: AlertId, session: DbSession, principal: Manage) -> AlertRead:
     alert = actions.do_acknowledge_alert(session, id=alert_id, actor=principal)
     session.commit()
     return AlertRead.model_validate(alert)
 
 
-@router.post("/alerts/{alert_id}/resolve", response_model=AlertRead, summary="Resolve an alert",
-             responses=problem_docs(401, 403, 404, 422))  # fmt: skip
+@router.post("/alerts/{alert_id}/resolve", response_model=AlertRead, summary="Resolve an alert", responses=_docs(404))
 def resolve_alert(
     alert_id: AlertId, session: DbSession, principal: Manage, data: ResolveBody | None = None
 ) -> AlertRead:
@@ -191,13 +202,18 @@ def resolve_alert(
 # --- notification channels -----------------------------------------------------------------
 
 
-@router.get("/notification-channels", response_model=list[ChannelRead], summary="List notification channels",
-            responses=problem_docs(401, 403))  # fmt: skip
+@router.get(
+    "/notification-channels", response_model=list[ChannelRead], summary="List notification channels", responses=_docs()
+)
 def list_channels(session: DbSession, principal: Read) -> list[ChannelRead]:
     return [channel_read(c) for c in channel_service.list_channels(session)]
 
 
-@router.get("/notification-channel-kinds", summary="Notification channel kinds", responses=problem_docs(401, 403))
+@router.get(
+    "/notification-channel-kinds",
+    summary="Notification channel kinds",
+    responses=_docs(),
+)
 def list_channel_kinds(principal: Read) -> list[dict[str, Any]]:
     """Every notifier kind with the JSON schema its ``config`` must match."""
     return [
@@ -206,28 +222,43 @@ def list_channel_kinds(principal: Read) -> list[dict[str, Any]]:
     ]
 
 
-@router.post("/notification-channels", response_model=ChannelRead, status_code=status.HTTP_201_CREATED,
-             summary="Create a notification channel", responses=problem_docs(401, 403, 404, 409, 422))  # fmt: skip
+@router.post(
+    "/notification-channels",
+    response_model=ChannelRead,
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a notification channel",
+    responses=_docs(404, 409),
+)
 def create_channel(data: ChannelCreate, response: Response, session: DbSession, principal: Manage) -> ChannelRead:
     """``config`` holds addresses, a URL and the *name* of a secret (``secret_name``), never a secret."""
-    channel = channel_actions.do_create_channel(session, name=data.name, kind=data.kind, config=data.config,
-                                                enabled=data.enabled, actor=principal)  # fmt: skip
+    channel = channel_actions.do_create_channel(
+        session, name=data.name, kind=data.kind, config=data.config, enabled=data.enabled, actor=principal
+    )
     session.commit()
     response.headers["Location"] = f"/api/v1/notification-channels/{channel.id}"
     return channel_read(channel)
 
 
-@router.patch("/notification-channels/{channel_id}", response_model=ChannelRead,
-              summary="Change a notification channel", responses=problem_docs(401, 403, 404, 409, 422))  # fmt: skip
+@router.patch(
+    "/notification-channels/{channel_id}",
+    response_model=ChannelRead,
+    summary="Change a notification channel",
+    responses=_docs(404, 409),
+)
 def update_channel(channel_id: ChannelId, data: ChannelUpdate, session: DbSession, principal: Manage) -> ChannelRead:
-    channel = channel_actions.do_update_channel(session, id=channel_id, name=data.name, config=data.config,
-                                                enabled=data.enabled, actor=principal)  # fmt: skip
+    channel = channel_actions.do_update_channel(
+        session, id=channel_id, name=data.name, config=data.config, enabled=data.enabled, actor=principal
+    )
     session.commit()
     return channel_read(channel)
 
 
-@router.delete("/notification-channels/{channel_id}", status_code=status.HTTP_204_NO_CONTENT,
-               summary="Remove a notification channel", responses=problem_docs(401, 403, 404, 422))  # fmt: skip
+@router.delete(
+    "/notification-channels/{channel_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Remove a notification channel",
+    responses=_docs(404),
+)
 def delete_channel(channel_id: ChannelId, session: DbSession, principal: Manage) -> Response:
     channel_actions.do_delete_channel(session, id=channel_id, actor=principal)
     session.commit()

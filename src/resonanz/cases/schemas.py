@@ -57,6 +57,9 @@ class CasePage(BaseModel):
     next_cursor: str | None = Field(description="pass as `cursor` for the next page; null on the last")
     limit: int
     total: int
+    counts: dict[str, int] | None = Field(
+        default=None, description="with `with_counts=true`: all, mine, unassigned, urgent and per status"
+    )
 
 
 class NoteRead(BaseModel):

@@ -141,7 +141,7 @@ class SuggestionRead(BaseModel):
 
 
 @router.get("/knowledge/articles", response_model=list[ArticleRead], summary="Search the knowledge base",
-            responses=problem_docs(401, 403, 422))  # fmt: skip
+            responses=problem_docs(400, 401, 403, 413, 414, 422))  # fmt: skip
 def list_articles(
     session: DbSession,
     principal: Annotated[Principal, require(Permission.knowledge_read)],
@@ -154,7 +154,7 @@ def list_articles(
 
 
 @router.post("/knowledge/articles", response_model=ArticleRead, status_code=status.HTTP_201_CREATED,
-             summary="Add an article", responses=problem_docs(401, 403, 409, 422))  # fmt: skip
+             summary="Add an article", responses=problem_docs(400, 401, 403, 409, 413, 414, 422))  # fmt: skip
 def create_article(
     data: ArticleIn, session: DbSession, principal: Annotated[Principal, require(Permission.knowledge_manage)]
 ) -> ArticleRead:
@@ -165,7 +165,7 @@ def create_article(
 
 
 @router.get("/knowledge/articles/{article_id}", response_model=ArticleRead, summary="Get an article",
-            responses=problem_docs(401, 403, 404, 422))  # fmt: skip
+            responses=problem_docs(400, 401, 403, 404, 413, 414, 422))  # fmt: skip
 def get_article(
     article_id: Id, session: DbSession, principal: Annotated[Principal, require(Permission.knowledge_read)]
 ) -> ArticleRead:
@@ -173,7 +173,7 @@ def get_article(
 
 
 @router.patch("/knowledge/articles/{article_id}", response_model=ArticleRead, summary="Change an article",
-              responses=problem_docs(401, 403, 404, 409, 422))  # fmt: skip
+              responses=problem_docs(400, 401, 403, 404, 409, 413, 414, 422))  # fmt: skip
 def update_article(
     article_id: Id,
     data: ArticleUpdate,
@@ -189,7 +189,7 @@ def update_article(
 
 
 @router.post("/knowledge/articles/{article_id}/review", response_model=ArticleRead, summary="Confirm an article",
-             responses=problem_docs(401, 403, 404))  # fmt: skip
+             responses=problem_docs(400, 401, 403, 404, 413, 414, 422))  # fmt: skip
 def review_article(
     article_id: Id, session: DbSession, principal: Annotated[Principal, require(Permission.knowledge_manage)]
 ) -> ArticleRead:
@@ -200,7 +200,7 @@ def review_article(
 
 
 @router.get("/knowledge/templates", response_model=list[TemplateRead], summary="List reply templates",
-            responses=problem_docs(401, 403))  # fmt: skip
+            responses=problem_docs(400, 401, 403, 413, 414, 422))  # fmt: skip
 def list_templates(
     session: DbSession, principal: Annotated[Principal, require(Permission.knowledge_read)]
 ) -> list[TemplateRead]:
@@ -208,14 +208,14 @@ def list_templates(
 
 
 @router.get("/knowledge/template-variables", summary="Variables a template may use",
-            responses=problem_docs(401, 403))  # fmt: skip
+            responses=problem_docs(400, 401, 403, 413, 414, 422))  # fmt: skip
 def template_variables(principal: Annotated[Principal, require(Permission.knowledge_read)]) -> dict[str, str]:
     return dict(VARIABLES)
 
 
 @router.post("/knowledge/templates", response_model=TemplateRead, status_code=status.HTTP_201_CREATED,
              summary="Add a reply template (unknown {variables} are refused by name)",
-             responses=problem_docs(401, 403, 409, 422))  # fmt: skip
+             responses=problem_docs(400, 401, 403, 409, 413, 414, 422))  # fmt: skip
 def create_template(
     data: TemplateIn, session: DbSession, principal: Annotated[Principal, require(Permission.knowledge_manage)]
 ) -> TemplateRead:
@@ -229,7 +229,7 @@ def create_template(
 
 
 @router.get("/cases/{case_id}/suggestions", response_model=list[SuggestionRead], summary="Suggested answers",
-            responses=problem_docs(401, 403, 404, 422))  # fmt: skip
+            responses=problem_docs(400, 401, 403, 404, 413, 414, 422))  # fmt: skip
 def case_suggestions(
     case_id: Id, session: DbSession, principal: Annotated[Principal, require(Permission.cases_read)]
 ) -> list[SuggestionRead]:
@@ -238,7 +238,7 @@ def case_suggestions(
 
 
 @router.get("/cases/{case_id}/replies", response_model=list[ReplyRead], summary="Replies of a case",
-            responses=problem_docs(401, 403, 404, 422))  # fmt: skip
+            responses=problem_docs(400, 401, 403, 404, 413, 414, 422))  # fmt: skip
 def case_replies(
     case_id: Id, session: DbSession, principal: Annotated[Principal, require(Permission.cases_read)]
 ) -> list[ReplyRead]:
@@ -247,7 +247,7 @@ def case_replies(
 
 
 @router.post("/cases/{case_id}/replies", response_model=ReplyRead, status_code=status.HTTP_201_CREATED,
-             summary="Start a draft", responses=problem_docs(401, 403, 404, 422))  # fmt: skip
+             summary="Start a draft", responses=problem_docs(400, 401, 403, 404, 413, 414, 422))  # fmt: skip
 def create_draft(
     case_id: Id, data: DraftIn, session: DbSession, principal: Annotated[Principal, require(Permission.cases_work)]
 ) -> ReplyRead:
@@ -263,7 +263,7 @@ def _load(session: Session, reply_id: int) -> Reply:
 
 
 @router.put("/replies/{reply_id}", response_model=ReplyRead, summary="Save a draft (autosave)",
-            responses=problem_docs(401, 403, 404, 409, 422))  # fmt: skip
+            responses=problem_docs(400, 401, 403, 404, 409, 413, 414, 422))  # fmt: skip
 def save_draft(
     reply_id: Id, data: DraftIn, session: DbSession, principal: Annotated[Principal, require(Permission.cases_work)]
 ) -> ReplyRead:
@@ -276,7 +276,7 @@ def save_draft(
 
 
 @router.post("/replies/{reply_id}/check", response_model=ReplyRead, summary="Run the policy checks",
-             responses=problem_docs(401, 403, 404, 422))  # fmt: skip
+             responses=problem_docs(400, 401, 403, 404, 413, 414, 422))  # fmt: skip
 def check(
     reply_id: Id, session: DbSession, principal: Annotated[Principal, require(Permission.cases_work)]
 ) -> ReplyRead:
@@ -288,7 +288,7 @@ def check(
 
 @router.post("/replies/{reply_id}/submit", response_model=ReplyRead,
              summary="Submit: to the approval queue or straight to the outbox",
-             responses=problem_docs(401, 403, 404, 409, 422))  # fmt: skip
+             responses=problem_docs(400, 401, 403, 404, 409, 413, 414, 422))  # fmt: skip
 def submit(
     reply_id: Id, data: SubmitIn, session: DbSession, principal: Annotated[Principal, require(Permission.cases_work)]
 ) -> ReplyRead:
@@ -299,7 +299,7 @@ def submit(
 
 
 @router.get("/approvals", response_model=list[ReplyRead], summary="Replies waiting for approval",
-            responses=problem_docs(401, 403))  # fmt: skip
+            responses=problem_docs(400, 401, 403, 413, 414, 422))  # fmt: skip
 def approval_queue(
     session: DbSession, principal: Annotated[Principal, require(Permission.cases_approve)]
 ) -> list[ReplyRead]:
@@ -307,7 +307,7 @@ def approval_queue(
 
 
 @router.post("/replies/{reply_id}/approve", response_model=ReplyRead, summary="Approve (optionally edited)",
-             responses=problem_docs(401, 403, 404, 409, 422))  # fmt: skip
+             responses=problem_docs(400, 401, 403, 404, 409, 413, 414, 422))  # fmt: skip
 def approve(
     reply_id: Id, data: DecisionIn, session: DbSession,
     principal: Annotated[Principal, require(Permission.cases_approve)],
@@ -320,7 +320,7 @@ def approve(
 
 
 @router.post("/replies/{reply_id}/reject", response_model=ReplyRead, summary="Reject with a comment",
-             responses=problem_docs(401, 403, 404, 409, 422))  # fmt: skip
+             responses=problem_docs(400, 401, 403, 404, 409, 413, 414, 422))  # fmt: skip
 def reject(
     reply_id: Id, data: DecisionIn, session: DbSession,
     principal: Annotated[Principal, require(Permission.cases_approve)],
@@ -360,7 +360,7 @@ class CrisisMode(BaseModel):
 
 
 @router.get("/approval-rules", response_model=list[RuleRead], summary="Approval rules",
-            responses=problem_docs(401, 403))  # fmt: skip
+            responses=problem_docs(400, 401, 403, 413, 414, 422))  # fmt: skip
 def list_rules(
     session: DbSession, principal: Annotated[Principal, require(Permission.cases_approve)]
 ) -> list[RuleRead]:
@@ -369,7 +369,7 @@ def list_rules(
 
 
 @router.put("/approval-rules", response_model=RuleRead, summary="Create or replace an approval rule (by name)",
-            responses=problem_docs(401, 403, 422))  # fmt: skip
+            responses=problem_docs(400, 401, 403, 413, 414, 422))  # fmt: skip
 def save_rule(
     data: RuleIn, session: DbSession, principal: Annotated[Principal, require(Permission.cases_assign)]
 ) -> RuleRead:
@@ -380,7 +380,7 @@ def save_rule(
 
 
 @router.get("/blocked-phrases", response_model=list[PhraseRead], summary="Blocked phrases (besides the built-in ones)",
-            responses=problem_docs(401, 403))  # fmt: skip
+            responses=problem_docs(400, 401, 403, 413, 414, 422))  # fmt: skip
 def list_phrases(
     session: DbSession, principal: Annotated[Principal, require(Permission.knowledge_read)]
 ) -> list[PhraseRead]:
@@ -388,7 +388,7 @@ def list_phrases(
 
 
 @router.post("/blocked-phrases", response_model=PhraseRead, status_code=status.HTTP_201_CREATED,
-             summary="Block a phrase", responses=problem_docs(401, 403, 409, 422))  # fmt: skip
+             summary="Block a phrase", responses=problem_docs(400, 401, 403, 409, 413, 414, 422))  # fmt: skip
 def add_phrase(
     data: PhraseIn, session: DbSession, principal: Annotated[Principal, require(Permission.knowledge_manage)]
 ) -> PhraseRead:
@@ -398,7 +398,7 @@ def add_phrase(
 
 
 @router.delete("/blocked-phrases/{phrase_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Unblock a phrase",
-               responses=problem_docs(401, 403, 404))  # fmt: skip
+               responses=problem_docs(400, 401, 403, 404, 413, 414, 422))  # fmt: skip
 def remove_phrase(
     phrase_id: Id, session: DbSession, principal: Annotated[Principal, require(Permission.knowledge_manage)]
 ) -> Response:
@@ -407,13 +407,18 @@ def remove_phrase(
     return Response(status_code=204)
 
 
-@router.get("/crisis-mode", response_model=CrisisMode, summary="Is crisis mode on?", responses=problem_docs(401, 403))
+@router.get(
+    "/crisis-mode",
+    response_model=CrisisMode,
+    summary="Is crisis mode on?",
+    responses=problem_docs(400, 401, 403, 413, 414, 422),
+)
 def get_crisis(session: DbSession, principal: Annotated[Principal, require(Permission.cases_read)]) -> CrisisMode:
     return CrisisMode(on=approvals.crisis_mode(session))
 
 
 @router.put("/crisis-mode", response_model=CrisisMode, summary="Switch crisis mode (crisis rules then hold)",
-            responses=problem_docs(401, 403, 422))  # fmt: skip
+            responses=problem_docs(400, 401, 403, 413, 414, 422))  # fmt: skip
 def set_crisis(
     data: CrisisMode, session: DbSession, principal: Annotated[Principal, require(Permission.cases_approve)]
 ) -> CrisisMode:

@@ -265,6 +265,8 @@ def requested_window(report: ReportDefinition, *, at: datetime | None) -> Window
         return last_complete(now(), period=period, tz=report.tz)
     if at.tzinfo is None:
         raise InputError("the time needs its zone", location="at")
+    if not 1970 <= at.year <= 2999:
+        raise InputError("the time is out of range (years 1970 to 2999)", location="at")
     return containing(at, period=period, tz=report.tz)
 
 

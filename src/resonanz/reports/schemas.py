@@ -18,15 +18,31 @@ from resonanz.reports.schedule import Period, zone
 
 LANGUAGES = ("de", "en")
 MAX_RECIPIENTS = 50
+MAX_ID = 2**31 - 1
 
 
-def _ids(values: list[int]) -> list[int]:
-    if any(v < 1 for v in values):
+def _name(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        raise ValueError("the name is empty")
+    if any(ord(c) < 32 for c in value):
+        raise ValueError("the name contains control characters")
+    return value
+
+
+def _ids(values: list[int] | None) -> list[int] | None:
+    if values is None:
+        return None
+    if any(v < 1 or v > MAX_ID for v in values):
         raise ValueError("ids are positive integers")
     return sorted(set(values))
 
 
-def _emails(values: list[str]) -> list[str]:
+def _emails(values: list[str] | None) -> list[str] | None:
+    if values is None:
+        return None
     out: list[str] = []
     for value in values:
         address = check_address(value).lower()
@@ -35,13 +51,15 @@ def _emails(values: list[str]) -> list[str]:
     return out
 
 
-def _zone(value: str) -> str:
+def _zone(value: str | None) -> str | None:
+    if value is None:
+        return None
     zone(value)
     return value
 
 
-def _language(value: str) -> str:
-    if value not in LANGUAGES:
+def _language(value: str | None) -> str | None:
+    if value is not None and value not in LANGUAGES:
         raise ValueError("choose de or en")
     return value
 
@@ -65,14 +83,7 @@ class ReportCreate(BaseModel):
     _v_emails = field_validator("recipient_emails")(_emails)
     _v_zone = field_validator("tz")(_zone)
     _v_language = field_validator("language")(_language)
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        value = value.strip()
-        if not value:
-            raise ValueError("the name is empty")
-        return value
+    _v_name = field_validator("name")(_name)
 
 
 class ReportUpdate(BaseModel):
@@ -94,6 +105,7 @@ class ReportUpdate(BaseModel):
     _v_emails = field_validator("recipient_emails")(_emails)
     _v_zone = field_validator("tz")(_zone)
     _v_language = field_validator("language")(_language)
+    _v_name = field_validator("name")(_name)
 
 
 class ReportRead(BaseModel):
@@ -138,6 +150,6 @@ class GenerateRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    report_id: int = Field(ge=1)
+    report_id: int = Field(ge=1, le=MAX_ID)
     at: datetime | None = Field(default=None, description="any moment inside the wanted period (aware)")
     send: bool = Field(default=False, description="also e-mail it to the report's recipients")

@@ -105,7 +105,7 @@ def list_runs(
 
 
 @router.get(
-    "/runs/{run_id}.pdf",
+    "/runs/{run_id:int}.pdf",
     summary="Download a run's PDF",
     response_class=Response,
     responses={200: {"content": {"application/pdf": {}}}, **problem_docs(401, 403, 404, 422)},
@@ -125,7 +125,9 @@ def run_pdf(
     )
 
 
-@router.get("/runs/{run_id}", response_model=RunOut, summary="Get a run", responses=problem_docs(401, 403, 404, 422))
+@router.get(
+    "/runs/{run_id:int}", response_model=RunOut, summary="Get a run", responses=problem_docs(401, 403, 404, 422)
+)
 def get_run(
     run_id: RunId, session: DbSession, principal: Annotated[Principal, require(Permission.reports_read)]
 ) -> RunOut:
@@ -133,7 +135,7 @@ def get_run(
 
 
 @router.post(
-    "/runs/{run_id}/send",
+    "/runs/{run_id:int}/send",
     response_model=RunOut,
     status_code=status.HTTP_202_ACCEPTED,
     summary="E-mail a run (again)",
@@ -179,7 +181,7 @@ def generate(
 
 
 @router.get(
-    "/{report_id}", response_model=ReportRead, summary="Get a report", responses=problem_docs(401, 403, 404, 422)
+    "/{report_id:int}", response_model=ReportRead, summary="Get a report", responses=problem_docs(401, 403, 404, 422)
 )
 def get_report(
     report_id: ReportId, session: DbSession, principal: Annotated[Principal, require(Permission.reports_read)]
@@ -188,7 +190,7 @@ def get_report(
 
 
 @router.patch(
-    "/{report_id}",
+    "/{report_id:int}",
     response_model=ReportRead,
     summary="Change a report",
     responses=problem_docs(400, 401, 403, 404, 409, 422),
@@ -207,7 +209,7 @@ def update_report(
 
 
 @router.delete(
-    "/{report_id}",
+    "/{report_id:int}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete a report",
     responses=problem_docs(401, 403, 404, 422),

@@ -79,11 +79,11 @@ def test_rule_tester(manager: TestClient, db: Database) -> None:
         add_mention(session, case, text="Rechnung falsch", lang="de")
         session.commit()
         case_id = case.id
-    hit = manager.post("/api/v1/routing/rules/test", json={"filter": "rechnung AND tag:billing"}).json()
+    hit = manager.post("/api/v1/routing/filter-tests", json={"filter": "rechnung AND tag:billing"}).json()
     assert hit == {"matched": [case_id], "checked": 1, "warnings": []}
-    miss = manager.post("/api/v1/routing/rules/test", json={"filter": "lang:dee"}).json()
+    miss = manager.post("/api/v1/routing/filter-tests", json={"filter": "lang:dee"}).json()
     assert miss["warnings"] == ["matches none of the 1 cases tried"]
-    assert manager.post("/api/v1/routing/rules/test", json={"filter": "reach:lots"}).status_code == 422
+    assert manager.post("/api/v1/routing/filter-tests", json={"filter": "reach:lots"}).status_code == 422
 
 
 def test_availability_team_settings_policies_calendars(manager: TestClient, agent: TestClient, db: Database) -> None:

@@ -1,7 +1,7 @@
 """Admin pages of routing and SLAs, the care metrics dashboard and the experts of a case.
 
 - ``/routing/rules``: rules in order, add/edit with live validation (``/static/routing.js`` tries
-  the filter on recent cases through ``POST /api/v1/routing/rules/test`` as one types; the form
+  the filter on recent cases through ``POST /api/v1/routing/filter-tests`` as one types; the form
   saves without JavaScript and shows the parser's error with its column);
 - ``/routing/sla``: SLA policies, business calendars (hours typed as ``mon-fri 09:00-17:00``) and
   their holidays (one click adds Germany's nationwide ones);

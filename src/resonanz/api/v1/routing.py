@@ -34,6 +34,10 @@ from resonanz.errors import InputError
 
 router = APIRouter(prefix="/routing", tags=["routing"])
 
+#: every refusal an endpoint can answer (path and query values are checked too: 422)
+READ_DOCS = problem_docs(401, 403, 404, 414, 422)
+WRITE_DOCS = problem_docs(400, 401, 403, 404, 409, 413, 414, 422)
+
 MAX_ID = 2**31 - 1
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 Assign = Annotated[Principal, require(Permission.cases_assign)]
@@ -68,14 +72,14 @@ def _rule(r: RoutingRule) -> RuleRead:
                     forward_rule_id=r.forward_rule_id, enabled=r.enabled, position=r.position)  # fmt: skip
 
 
-@router.get("/rules", response_model=list[RuleRead], summary="List routing rules", responses=problem_docs(401, 403))
+@router.get("/rules", response_model=list[RuleRead], summary="List routing rules", responses=READ_DOCS)
 def list_rules(session: DbSession, principal: Assign) -> list[RuleRead]:
     """In the order they are tried; the first enabled match chooses the team."""
     return [_rule(r) for r in service.list_rules(session)]
 
 
 @router.post("/rules", response_model=RuleRead, status_code=201, summary="Create a routing rule",
-             responses=problem_docs(401, 403, 409, 422))  # fmt: skip
+             responses=WRITE_DOCS)  # fmt: skip
 def create_rule(data: RuleIn, session: DbSession, principal: Assign) -> RuleRead:
     rule = actions.do_save_rule(session, name=data.name, filter_text=data.filter, target_team_id=data.team_id,
                                 forward_rule_id=data.forward_rule_id, enabled=data.enabled, position=data.position,
@@ -85,7 +89,7 @@ def create_rule(data: RuleIn, session: DbSession, principal: Assign) -> RuleRead
 
 
 @router.put("/rules/{rule_id}", response_model=RuleRead, summary="Change a routing rule",
-            responses=problem_docs(401, 403, 404, 409, 422))  # fmt: skip
+            responses=WRITE_DOCS)  # fmt: skip
 def update_rule(rule_id: Id, data: RuleIn, session: DbSession, principal: Assign) -> RuleRead:
     actions.get_rule(session, id=rule_id)
     rule = actions.do_save_rule(session, id=rule_id, name=data.name, filter_text=data.filter,
@@ -95,9 +99,7 @@ def update_rule(rule_id: Id, data: RuleIn, session: DbSession, principal: Assign
     return _rule(rule)
 
 
-@router.delete(
-    "/rules/{rule_id}", status_code=204, summary="Delete a routing rule", responses=problem_docs(401, 403, 404)
-)
+@router.delete("/rules/{rule_id}", status_code=204, summary="Delete a routing rule", responses=WRITE_DOCS)
 def delete_rule(rule_id: Id, session: DbSession, principal: Assign) -> Response:
     actions.do_delete_rule(session, id=rule_id, actor=principal)
     session.commit()
@@ -106,7 +108,9 @@ def delete_rule(rule_id: Id, session: DbSession, principal: Assign) -> Response:
 
 class RuleTest(BaseModel):
     filter: str = Field(min_length=1, max_length=4000)
-    case_ids: list[int] | None = Field(default=None, max_length=500, description="none: the newest cases")
+    case_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None = Field(
+        default=None, max_length=500, description="none: the newest cases"
+    )
 
 
 class RuleTestResult(BaseModel):
@@ -115,8 +119,8 @@ class RuleTestResult(BaseModel):
     warnings: list[str]
 
 
-@router.post("/rules/test", response_model=RuleTestResult, summary="Try a filter on cases",
-             responses=problem_docs(401, 403, 422))  # fmt: skip
+@router.post("/filter-tests", response_model=RuleTestResult, summary="Try a filter on cases",
+             responses=WRITE_DOCS)  # fmt: skip
 def test_rule(data: RuleTest, session: DbSession, principal: Assign) -> RuleTestResult:
     """A filter that does not parse answers 422 with the column; one that matches none of the
     cases tried says so in ``warnings``."""
@@ -142,18 +146,14 @@ class AgentRead(BaseModel):
     effective: str
 
 
-@router.get(
-    "/agents", response_model=list[AgentRead], summary="Agents and their availability", responses=problem_docs(401, 403)
-)
+@router.get("/agents", response_model=list[AgentRead], summary="Agents and their availability", responses=WRITE_DOCS)
 def list_agents(
     session: DbSession, principal: Read, team_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None
 ) -> list[AgentRead]:
     return [AgentRead.model_validate(a, from_attributes=True) for a in service.list_agents(session, team_id=team_id)]
 
 
-@router.put(
-    "/agents/me/availability", status_code=204, summary="Set my availability", responses=problem_docs(401, 403, 422)
-)
+@router.put("/agents/me/availability", status_code=204, summary="Set my availability", responses=WRITE_DOCS)
 def set_my_availability(data: AvailabilityIn, session: DbSession, principal: Work) -> Response:
     actions.do_set_availability(session, user_id=principal.user_id, availability=data.availability, until=data.until,
                                 cap=data.cap, actor=principal)  # fmt: skip
@@ -162,7 +162,7 @@ def set_my_availability(data: AvailabilityIn, session: DbSession, principal: Wor
 
 
 @router.put("/agents/{user_id}/availability", status_code=204, summary="Set an agent's availability and cap",
-            responses=problem_docs(401, 403, 404, 422))  # fmt: skip
+            responses=WRITE_DOCS)  # fmt: skip
 def set_availability(user_id: Id, data: AvailabilityIn, session: DbSession, principal: Assign) -> Response:
     actions.do_set_availability(session, user_id=user_id, availability=data.availability, until=data.until,
                                 cap=data.cap, actor=principal)  # fmt: skip
@@ -178,7 +178,7 @@ class TeamSettings(BaseModel):
 
 
 @router.get("/teams/{team_id}", response_model=TeamSettings, summary="A team's routing settings",
-            responses=problem_docs(401, 403, 404))  # fmt: skip
+            responses=WRITE_DOCS)  # fmt: skip
 def get_team_settings(team_id: Id, session: DbSession, principal: Assign) -> TeamSettings:
     row = service.team_settings(session, team_id=team_id)
     return TeamSettings(manager_id=row.manager_id, escalation_team_id=row.escalation_team_id,
@@ -186,7 +186,7 @@ def get_team_settings(team_id: Id, session: DbSession, principal: Assign) -> Tea
 
 
 @router.put("/teams/{team_id}", response_model=TeamSettings, summary="Change a team's routing settings",
-            responses=problem_docs(401, 403, 404, 422))  # fmt: skip
+            responses=WRITE_DOCS)  # fmt: skip
 def put_team_settings(team_id: Id, data: TeamSettings, session: DbSession, principal: Assign) -> TeamSettings:
     service.team_settings(session, team_id=team_id)
     actions.do_set_team_settings(session, team_id=team_id, actor=principal, **data.model_dump())
@@ -211,15 +211,13 @@ def _policy(p: SlaPolicy) -> PolicyRead:
     return PolicyRead.model_validate(p, from_attributes=True)
 
 
-@router.get(
-    "/sla-policies", response_model=list[PolicyRead], summary="List SLA policies", responses=problem_docs(401, 403)
-)
+@router.get("/sla-policies", response_model=list[PolicyRead], summary="List SLA policies", responses=WRITE_DOCS)
 def list_policies(session: DbSession, principal: Assign) -> list[PolicyRead]:
     return [_policy(p) for p in service.list_policies(session)]
 
 
 @router.post("/sla-policies", response_model=PolicyRead, status_code=201, summary="Create an SLA policy",
-             responses=problem_docs(401, 403, 409, 422))  # fmt: skip
+             responses=WRITE_DOCS)  # fmt: skip
 def create_policy(data: PolicyIn, session: DbSession, principal: Assign) -> PolicyRead:
     policy = actions.do_save_sla_policy(session, actor=principal, **data.model_dump())
     session.commit()
@@ -227,7 +225,7 @@ def create_policy(data: PolicyIn, session: DbSession, principal: Assign) -> Poli
 
 
 @router.put("/sla-policies/{policy_id}", response_model=PolicyRead, summary="Change an SLA policy",
-            responses=problem_docs(401, 403, 404, 409, 422))  # fmt: skip
+            responses=WRITE_DOCS)  # fmt: skip
 def update_policy(policy_id: Id, data: PolicyIn, session: DbSession, principal: Assign) -> PolicyRead:
     policy = actions.do_save_sla_policy(session, id=policy_id, actor=principal, **data.model_dump())
     session.commit()
@@ -235,7 +233,7 @@ def update_policy(policy_id: Id, data: PolicyIn, session: DbSession, principal: 
 
 
 @router.delete("/sla-policies/{policy_id}", status_code=204, summary="Delete an SLA policy",
-               responses=problem_docs(401, 403, 404))  # fmt: skip
+               responses=WRITE_DOCS)  # fmt: skip
 def delete_policy(policy_id: Id, session: DbSession, principal: Assign) -> Response:
     actions.do_delete_sla_policy(session, id=policy_id, actor=principal)
     session.commit()
@@ -263,15 +261,13 @@ def _calendar(session: DbSession, row: BusinessCalendar) -> CalendarRead:
     return CalendarRead(id=row.id, name=row.name, time_zone=row.time_zone, hours=row.hours, holidays=days)
 
 
-@router.get(
-    "/calendars", response_model=list[CalendarRead], summary="List business calendars", responses=problem_docs(401, 403)
-)
+@router.get("/calendars", response_model=list[CalendarRead], summary="List business calendars", responses=WRITE_DOCS)
 def list_calendars(session: DbSession, principal: Assign) -> list[CalendarRead]:
     return [_calendar(session, c) for c in service.list_calendars(session)]
 
 
 @router.post("/calendars", response_model=CalendarRead, status_code=201, summary="Create a business calendar",
-             responses=problem_docs(401, 403, 409, 422))  # fmt: skip
+             responses=WRITE_DOCS)  # fmt: skip
 def create_calendar(data: CalendarIn, session: DbSession, principal: Assign) -> CalendarRead:
     """A calendar without working hours is refused (422 at ``hours``)."""
     row = actions.do_save_calendar(session, name=data.name, time_zone=data.time_zone, hours=data.hours, actor=principal)
@@ -280,7 +276,7 @@ def create_calendar(data: CalendarIn, session: DbSession, principal: Assign) -> 
 
 
 @router.put("/calendars/{calendar_id}", response_model=CalendarRead, summary="Change a business calendar",
-            responses=problem_docs(401, 403, 404, 409, 422))  # fmt: skip
+            responses=WRITE_DOCS)  # fmt: skip
 def update_calendar(calendar_id: Id, data: CalendarIn, session: DbSession, principal: Assign) -> CalendarRead:
     service.get_calendar(session, id=calendar_id)
     row = actions.do_save_calendar(session, id=calendar_id, name=data.name, time_zone=data.time_zone, hours=data.hours,
@@ -290,7 +286,7 @@ def update_calendar(calendar_id: Id, data: CalendarIn, session: DbSession, princ
 
 
 @router.delete("/calendars/{calendar_id}", status_code=204, summary="Delete a business calendar",
-               responses=problem_docs(401, 403, 404))  # fmt: skip
+               responses=WRITE_DOCS)  # fmt: skip
 def delete_calendar(calendar_id: Id, session: DbSession, principal: Assign) -> Response:
     actions.do_delete_calendar(session, id=calendar_id, actor=principal)
     session.commit()
@@ -306,7 +302,7 @@ class HolidayChange(BaseModel):
 
 
 @router.patch("/calendars/{calendar_id}/holidays", response_model=CalendarRead, summary="Add or remove holidays",
-              responses=problem_docs(401, 403, 404, 422))  # fmt: skip
+              responses=WRITE_DOCS)  # fmt: skip
 def change_holidays(calendar_id: Id, data: HolidayChange, session: DbSession, principal: Assign) -> CalendarRead:
     add = [(h.day, h.name) for h in data.add]
     if data.german_year is not None:
@@ -334,7 +330,7 @@ def _period(since: datetime | None, until: datetime | None) -> tuple[datetime, d
 MetricsQuery = Annotated[Literal["team", "agent"], Query(description="one row per team or per agent")]
 
 
-@router.get("/metrics", response_model=MetricsRead, summary="Care metrics", responses=problem_docs(401, 403, 422))
+@router.get("/metrics", response_model=MetricsRead, summary="Care metrics", responses=WRITE_DOCS)
 def metrics(
     session: DbSession,
     principal: Assign,
@@ -352,7 +348,7 @@ def metrics(
 
 
 @router.get("/metrics.csv", summary="Care metrics as CSV", response_class=Response,
-            responses={200: {"content": {"text/csv": {}}}, **problem_docs(401, 403, 422)})  # fmt: skip
+            responses={200: {"content": {"text/csv": {}}}, **READ_DOCS})  # fmt: skip
 def metrics_as_csv(
     session: DbSession,
     principal: Assign,
@@ -380,7 +376,7 @@ class ExpertRead(BaseModel):
 
 
 @router.get("/cases/{case_id}/experts", response_model=list[ExpertRead], summary="Experts for a case",
-            responses=problem_docs(401, 403, 404))  # fmt: skip
+            responses=READ_DOCS)  # fmt: skip
 def experts(case_id: Id, session: DbSession, principal: Read) -> list[ExpertRead]:
     """Colleagues from any team who resolved similar cases or whose skills match, with reasons."""
     begin_read_only(session)  # reads up to 5,000 resolved cases
@@ -393,7 +389,7 @@ class BringIn(BaseModel):
 
 
 @router.post("/cases/{case_id}/experts/{user_id}", status_code=status.HTTP_201_CREATED, summary="Bring an expert in",
-             responses=problem_docs(401, 403, 404, 422))  # fmt: skip
+             responses=READ_DOCS)  # fmt: skip
 def bring_in(case_id: Id, user_id: Id, data: BringIn, session: DbSession, principal: Work) -> dict[str, int]:
     """Adds an internal note that @mentions the colleague (they are notified)."""
     case = get_case(session, id=case_id, scope=scope_for(session, user_id=principal.user_id, role=principal.role))
@@ -425,7 +421,7 @@ class CaseSlaRead(BaseModel):
     "/cases/{case_id}/sla",
     response_model=CaseSlaRead,
     summary="A case's SLA clock and routing reasons",
-    responses=problem_docs(401, 403, 404),
+    responses=READ_DOCS,
 )
 def case_sla(case_id: Id, session: DbSession, principal: Read) -> CaseSlaRead:
     """Due times, whether the clock is paused (pending on the customer), warnings and breaches,

@@ -73,10 +73,12 @@ def _truncate_pg(db: Database) -> None:
 @pytest.fixture
 def settings(tmp_path: Path, _template_db: str) -> Settings:
     if PG_URL:
-        return Settings(data_dir=tmp_path, database_url=_template_db, worker_threads=0)
+        return Settings(data_dir=tmp_path, database_url=_template_db, worker_threads=0, periodic_jobs=False)
     db_file = tmp_path / "resonanz.db"
     shutil.copyfile(_template_db, db_file)
-    return Settings(data_dir=tmp_path, database_url=f"sqlite:///{db_file}", worker_threads=0)
+    # periodic jobs off: a test counting the jobs a worker ran should see only its own; tests of
+    # periodic work call the handlers or resonanz.worker.periodic.tick directly
+    return Settings(data_dir=tmp_path, database_url=f"sqlite:///{db_file}", worker_threads=0, periodic_jobs=False)
 
 
 @pytest.fixture

@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     worker_threads: int = Field(default=2, ge=0, le=64)
     job_lease_s: float = Field(default=60.0, gt=1)
     job_max_attempts: int = Field(default=5, ge=1)
+    periodic_jobs: bool = Field(
+        default=True,
+        description="enqueue periodic jobs (alert evaluation, reports, SLA checks) from this process's scheduler tick",
+    )
     secrets_file: Path | None = None
     secret_key: str | None = Field(
         default=None,

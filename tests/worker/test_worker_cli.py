@@ -32,7 +32,8 @@ def cli(settings: Settings, *args: str) -> tuple[int, str]:
     from resonanz.cli.main import app
 
     base = ["--database-url", settings.database_url or "", "--data-dir", str(settings.data_dir)]
-    result = runner.invoke(app, [*base, *args], catch_exceptions=False)
+    # periodic jobs off, as for the other tests (conftest): only the jobs a test made are run
+    result = runner.invoke(app, [*base, *args], catch_exceptions=False, env={"RESONANZ_PERIODIC_JOBS": "0"})
     return result.exit_code, result.output
 
 
@@ -118,5 +119,6 @@ def test_worker_once_runs_what_is_due(settings: Settings, db: Database, fake: ty
     fake.script.append(PullResult(items=[raw(3)]))
     code, out = cli(settings, "worker", "--once")
     assert code == 0, out
-    # the pull, then the analysis job the pull enqueued for what it stored
-    assert "ran 2 job(s)" in out and fake.script == []
+    # the pull, the analysis job the pull enqueued for what it stored, and the case intake the
+    # analysis enqueued for the analysed batch (resonanz.cases.intake_plugin)
+    assert "ran 3 job(s)" in out and fake.script == []

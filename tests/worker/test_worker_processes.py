@@ -52,7 +52,7 @@ def own_db(settings: Settings, tmp_path: Path) -> Iterator[Database]:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = PG_URL.rsplit("/", 1)[0] + "/" + name
-    own = Settings(data_dir=tmp_path, database_url=url, worker_threads=0)
+    own = Settings(data_dir=tmp_path, database_url=url, worker_threads=0, periodic_jobs=False)
     engine = make_engine(own.resolved_database_url)
     upgrade(engine)
     engine.dispose()

@@ -78,7 +78,9 @@ def main() -> int:
     parser.add_argument("--grace", type=float, default=30.0)
     parser.add_argument("--go", type=Path)
     args = parser.parse_args()
-    settings = Settings(database_url=args.database_url, data_dir=Path(os.environ["WORKER_TEST_DIR"]))
+    settings = Settings(
+        database_url=args.database_url, data_dir=Path(os.environ["WORKER_TEST_DIR"]), periodic_jobs=False
+    )
     db = open_database(settings, migrate=False)
     if args.mode == "claim":
         print(json.dumps(claim_loop(db, args.go, args.lease)), flush=True)

@@ -185,7 +185,8 @@ class Worker:
             load_feature_tasks()
             with transaction(self.db.sessions) as session:
                 scheduler.tick(session)
-                periodic.tick(session)
+                if self.db.settings.periodic_jobs:
+                    periodic.tick(session)
             self._last_tick = clock
 
     def claim_and_run(self) -> JobOutcome | None:

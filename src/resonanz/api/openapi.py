@@ -101,6 +101,9 @@ def _calls(dependant: Dependant) -> Iterator[object]:
         yield from _calls(sub)
 
 
+_CONVERTER = re.compile(r"\{(\w+):[^}]+\}")
+
+
 def _permissions(app: FastAPI) -> dict[tuple[str, str], str]:
     """(method, path) -> the permission its ``require(...)`` asks for, read from the dependency tree,
     so the reference says what each operation needs without a second place to keep it."""
@@ -111,7 +114,8 @@ def _permissions(app: FastAPI) -> dict[tuple[str, str], str]:
         checks = [c for c in _calls(ctx.dependant) if isinstance(c, PermissionCheck)]
         for method in ctx.methods or ():
             if checks:
-                found[(method.lower(), str(ctx.path))] = checks[0].permission.value
+                # the spec writes "/queries/{query_id}" for a route declared "/queries/{query_id:int}"
+                found[(method.lower(), _CONVERTER.sub(r"{\1}", str(ctx.path)))] = checks[0].permission.value
     return found
 
 

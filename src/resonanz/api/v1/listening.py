@@ -88,7 +88,9 @@ def _brand(session: DbSession, id: int) -> tuple[Brand, BrandRead, str]:
     return brand, read, etag_for("brand", brand.id, read)
 
 
-@router.get("/brands", response_model=BrandPage, summary="List brands", responses=problem_docs(401, 403, 422))
+@router.get(
+    "/brands", response_model=BrandPage, summary="List brands", responses=problem_docs(400, 401, 403, 413, 414, 422)
+)
 def list_brands(
     request: Request,
     response: Response,
@@ -114,7 +116,7 @@ def list_brands(
     response_model=BrandRead,
     status_code=status.HTTP_201_CREATED,
     summary="Create a brand",
-    responses=problem_docs(401, 403, 409, 422),
+    responses=problem_docs(400, 401, 403, 409, 413, 414, 422),
 )
 def create_brand(response: Response, session: DbSession, principal: Manager, data: BrandCreate) -> BrandRead:
     brand = brand_service.do_create_brand(
@@ -131,7 +133,7 @@ def create_brand(response: Response, session: DbSession, principal: Manager, dat
     "/brands/{brand_id}",
     response_model=BrandRead,
     summary="Get a brand",
-    responses={304: {"description": "Not modified"}, **problem_docs(401, 403, 404, 422)},
+    responses={304: {"description": "Not modified"}, **problem_docs(400, 401, 403, 404, 413, 414, 422)},
 )
 def get_brand(
     brand_id: BrandId, request: Request, response: Response, session: DbSession, principal: Reader
@@ -144,7 +146,7 @@ def get_brand(
     "/brands/{brand_id}",
     response_model=BrandRead,
     summary="Change a brand",
-    responses=problem_docs(401, 403, 404, 409, 412, 422),
+    responses=problem_docs(400, 401, 403, 404, 409, 412, 413, 414, 422),
 )
 def update_brand(
     brand_id: BrandId, data: BrandUpdate, request: Request, response: Response, session: DbSession, principal: Manager
@@ -170,7 +172,7 @@ def update_brand(
     "/brands/{brand_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Remove a brand",
-    responses=problem_docs(401, 403, 404, 412, 422),
+    responses=problem_docs(400, 401, 403, 404, 412, 413, 414, 422),
 )
 def delete_brand(brand_id: BrandId, request: Request, session: DbSession, principal: Manager) -> Response:
     """Remove the brand; its queries stay, without a brand."""
@@ -194,7 +196,7 @@ def _query(session: DbSession, id: int) -> tuple[ListeningQuery, QueryRead, str]
     "/queries/test",
     response_model=QueryTestOut,
     summary="Test a draft query against history",
-    responses=problem_docs(401, 403, 422),
+    responses=problem_docs(400, 401, 403, 413, 414, 422),
 )
 def test_query(
     request: Request, session: DbSession, principal: Reader, data: QueryTestIn
@@ -226,7 +228,9 @@ def test_query(
     )
 
 
-@router.get("/queries", response_model=QueryPage, summary="List queries", responses=problem_docs(401, 403, 422))
+@router.get(
+    "/queries", response_model=QueryPage, summary="List queries", responses=problem_docs(400, 401, 403, 413, 414, 422)
+)
 def list_queries(
     request: Request,
     response: Response,
@@ -259,7 +263,7 @@ def list_queries(
     response_model=QueryRead,
     status_code=status.HTTP_201_CREATED,
     summary="Create a query",
-    responses=problem_docs(401, 403, 404, 409, 422),
+    responses=problem_docs(400, 401, 403, 404, 409, 413, 414, 422),
 )
 def create_query(
     request: Request, response: Response, session: DbSession, principal: Manager, data: QueryCreate
@@ -285,10 +289,10 @@ def create_query(
 
 
 @router.get(
-    "/queries/{query_id}",
+    "/queries/{query_id:int}",
     response_model=QueryRead,
     summary="Get a query",
-    responses={304: {"description": "Not modified"}, **problem_docs(401, 403, 404, 422)},
+    responses={304: {"description": "Not modified"}, **problem_docs(400, 401, 403, 404, 413, 414, 422)},
 )
 def get_query(
     query_id: QueryId, request: Request, response: Response, session: DbSession, principal: Reader
@@ -298,10 +302,10 @@ def get_query(
 
 
 @router.patch(
-    "/queries/{query_id}",
+    "/queries/{query_id:int}",
     response_model=QueryRead,
     summary="Change a query",
-    responses=problem_docs(401, 403, 404, 409, 412, 422),
+    responses=problem_docs(400, 401, 403, 404, 409, 412, 413, 414, 422),
 )
 def update_query(
     query_id: QueryId, data: QueryUpdate, request: Request, response: Response, session: DbSession, principal: Manager
@@ -332,10 +336,10 @@ def update_query(
 
 
 @router.delete(
-    "/queries/{query_id}",
+    "/queries/{query_id:int}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete a query",
-    responses=problem_docs(401, 403, 404, 412, 422),
+    responses=problem_docs(400, 401, 403, 404, 412, 413, 414, 422),
 )
 def delete_query(query_id: QueryId, request: Request, session: DbSession, principal: Manager) -> Response:
     """Delete the query, its versions and its matches."""
@@ -347,10 +351,10 @@ def delete_query(query_id: QueryId, request: Request, session: DbSession, princi
 
 
 @router.get(
-    "/queries/{query_id}/versions",
+    "/queries/{query_id:int}/versions",
     response_model=list[QueryVersionRead],
     summary="A query's versions",
-    responses=problem_docs(401, 403, 404, 422),
+    responses=problem_docs(400, 401, 403, 404, 413, 414, 422),
 )
 def list_versions(query_id: QueryId, session: DbSession, principal: Reader) -> list[QueryVersionRead]:
     """Every saved text, newest first, with who changed it, when and why."""
@@ -359,10 +363,10 @@ def list_versions(query_id: QueryId, session: DbSession, principal: Reader) -> l
 
 
 @router.post(
-    "/queries/{query_id}/restore",
+    "/queries/{query_id:int}/restore",
     response_model=QueryRead,
     summary="Restore an old version",
-    responses=problem_docs(401, 403, 404, 409, 412, 422),
+    responses=problem_docs(400, 401, 403, 404, 409, 412, 413, 414, 422),
 )
 def restore_version(
     query_id: QueryId, data: QueryRestore, request: Request, response: Response, session: DbSession, principal: Manager
@@ -378,10 +382,10 @@ def restore_version(
 
 
 @router.post(
-    "/queries/{query_id}/reapply",
+    "/queries/{query_id:int}/reapply",
     status_code=status.HTTP_202_ACCEPTED,
     summary="Re-apply a query to history",
-    responses=problem_docs(401, 403, 404, 422),
+    responses=problem_docs(400, 401, 403, 404, 413, 414, 422),
 )
 def reapply_query(query_id: QueryId, session: DbSession, principal: Manager) -> dict[str, int | None]:
     """Queue the job that rebuilds the query's stored matches over all mentions."""

@@ -27,6 +27,7 @@ from resonanz.api.v1.cases import STREAM_SECONDS, event_stream
 from resonanz.cases import service
 from resonanz.cases.models import Case, CasePriority, CaseStatus
 from resonanz.cases.states import allowed_transitions
+from resonanz.db.engine import begin_read_only
 from resonanz.errors import InputError, NotFoundError
 from resonanz.i18n import N_, translations
 from resonanz.web import inbox_forms
@@ -82,6 +83,7 @@ def inbox(
     request: Request, session: DbSession, principal: Annotated[Principal, require_page(Permission.cases_read)]
 ) -> HTMLResponse:
     """The queue: quick views with counts, filters, one keyset page; live updates by SSE."""
+    begin_read_only(session)  # reads only: 50 agents' queues must not queue for SQLite's write lock
     gettext = translations(locale_of(request, principal)).ugettext
     scope = service.scope_for(session, user_id=principal.user_id, role=principal.role)
     flt, view = queue_filter(request, principal, scope)
@@ -157,6 +159,7 @@ def case_page(
     principal: Annotated[Principal, require_page(Permission.cases_read)],
 ) -> HTMLResponse:
     """One case: conversation, author card, analysis, notes, timeline, controls, H6's reply panel."""
+    begin_read_only(session)
     gettext = translations(locale_of(request, principal)).ugettext
     scope = service.scope_for(session, user_id=principal.user_id, role=principal.role)
     try:

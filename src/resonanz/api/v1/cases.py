@@ -129,6 +129,7 @@ def list_cases(
     with_counts: Annotated[bool, Query(description="add the counts of the queue's quick views")] = False,
 ) -> CasePage:
     """Most urgent first, then who waited longest; keyset pages (``cursor``)."""
+    begin_read_only(session)  # reads only: concurrent queues must not wait for SQLite's write lock
     flt = service.CaseFilter(
         mine_user_id=principal.user_id if mine else None, team_id=team_id, unassigned=unassigned,
         statuses=status_ or [], priorities=priority or [], platforms=platform or [], langs=lang or [], tag=tag, q=q,
@@ -214,6 +215,7 @@ def stream(
 
 @router.get("/{case_id}", response_model=CaseRead, summary="One case", responses=problem_docs(401, 403, 404, 414, 422))
 def get_case(case_id: CaseId, response: Response, session: DbSession, principal: Reader) -> CaseRead:
+    begin_read_only(session)
     c = service.get_case(session, id=case_id, scope=scope_of(session, principal))
     response.headers["ETag"] = case_etag(c)
     return CaseRead.of(c)
@@ -358,6 +360,7 @@ def merge(
     responses=problem_docs(401, 403, 404, 414, 422),
 )
 def notes(case_id: CaseId, session: DbSession, principal: Reader) -> list[NoteRead]:
+    begin_read_only(session)
     service.get_case(session, id=case_id, scope=scope_of(session, principal))
     return [NoteRead.of(n) for n in service.list_notes(session, case_id=case_id)]
 
@@ -384,6 +387,7 @@ def add_note(case_id: CaseId, data: NoteIn, session: DbSession, principal: Worke
     responses=problem_docs(401, 403, 404, 414, 422),
 )
 def timeline(case_id: CaseId, session: DbSession, principal: Reader) -> list[EventRead]:
+    begin_read_only(session)
     service.get_case(session, id=case_id, scope=scope_of(session, principal))
     return [EventRead.of(e) for e in service.timeline(session, case_id=case_id)]
 
@@ -395,6 +399,7 @@ def timeline(case_id: CaseId, session: DbSession, principal: Reader) -> list[Eve
     responses=problem_docs(401, 403, 404, 414, 422),
 )
 def presence(case_id: CaseId, session: DbSession, principal: Reader) -> list[PresenceItem]:
+    begin_read_only(session)
     service.get_case(session, id=case_id, scope=scope_of(session, principal))
     return [PresenceItem(**vars(p)) for p in service.presence(session, case_id=case_id)]
 

@@ -19,7 +19,9 @@ def test_rule_live_validation_and_save(signed_in: Callable[..., Page]) -> None:
     expect(result).to_have_class(re.compile("routing-test--error"))
     expect(result).to_contain_text("column 14")  # the parser points at the open group's end
     editor.press_sequentially("rechnung OR tag:billing)", delay=20)
-    expect(result).not_to_have_class(re.compile("routing-test--error"), timeout=10_000)
+    # parsed now: the answer says how many recent cases match (it may warn that none does — the
+    # small browser workspace holds only a few cases — but it no longer points at a column)
+    expect(result).not_to_contain_text("column", timeout=10_000)
     expect(result).to_contain_text(re.compile(r"\d"))
     page.locator("#r-name").fill("Browser billing rule")
     page.locator("#r-team").select_option(label="Billing")

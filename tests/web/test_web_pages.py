@@ -11,7 +11,6 @@ from fastapi.testclient import TestClient
 
 from resonanz import __version__
 from resonanz.accounts.permissions import Permission, Role, has_permission
-from resonanz.web.pages import COMING
 from resonanz.web.templating import NAV
 from tests.web.html_checks import check
 from tests.web.web_data import PAGINATION_COUNT, Seeded
@@ -48,19 +47,6 @@ def test_signed_out_visitor_is_sent_to_sign_in(app: FastAPI, client_as: Callable
     response = TestClient(app, follow_redirects=False).get("/mentions?q=bahn")
     assert response.status_code == 303
     assert response.headers["location"] == "/login?next=%2Fmentions%3Fq%3Dbahn"
-
-
-@pytest.mark.parametrize("key", list(COMING))
-def test_coming_areas_say_so_and_check_their_permission(client_as: Callable[..., TestClient], key: str) -> None:
-    permission = COMING[key][2]
-    for role in Role:
-        response = client_as(role).get(f"/{key}")
-        if has_permission(role, permission):
-            assert response.status_code == 200
-            assert "Not built yet." in response.text
-        else:
-            assert response.status_code == 403
-            assert "Your role does not allow this page" in response.text
 
 
 def test_security_headers_on_pages_and_static_files(app: FastAPI, client_as: Callable[..., TestClient]) -> None:

@@ -1,8 +1,7 @@
-"""The dashboard placeholder and the areas still to come (Inbox, Alerts, Reports).
+"""The home page: counts of what the store holds, with links to the dashboards and areas.
 
-The dashboard shows real counts from the store until the dashboards of a later issue replace it.
-An area not built yet says so honestly and what it will hold, behind the permission it will need,
-so the navigation and the permission table are right from the start.
+Every area of the navigation now has its own module (dashboards, inbox, alerts, reports, admin …);
+the "not built yet" placeholders that stood here until each area existed are gone.
 """
 
 from __future__ import annotations
@@ -56,11 +55,3 @@ def dashboard(
         "show_quarantine": principal.can(Permission.system_manage),
     }
     return render(request, "dashboard.html", context)
-
-
-COMING: dict[str, tuple[str, str, Permission]] = {}
-
-
-def _coming(request: Request, principal: Principal, key: str) -> HTMLResponse:
-    title, description, _permission = COMING[key]
-    return render(request, "coming.html", {"principal": principal, "title": title, "description": description})

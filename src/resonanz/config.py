@@ -114,6 +114,14 @@ class Settings(BaseSettings):
     public_url: str = Field(
         default="http://127.0.0.1:8000", description="where people reach this instance; links in e-mails use it"
     )
+    notification_language: Literal["en", "de"] = Field(
+        default="en",
+        description="language of alert messages to readers without their own setting: extra e-mail addresses and "
+        "channels that name none",
+    )
+    notification_time_zone: str = Field(
+        default="UTC", description="IANA zone for times in those messages (a user's own zone wins for them)"
+    )
 
     # --- case intake (H5): which mentions become cases and how they join (docs/inbox.md) ---
     case_intake_enabled: bool = Field(default=True, description="turn analysed mentions into cases")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import resonanz.accounts.models
 import resonanz.analysis.models
 import resonanz.audit.models
+import resonanz.cases.care_settings_models
 import resonanz.cases.models
 import resonanz.cases.reply_models
 import resonanz.cases.routing_models

@@ -28,4 +28,8 @@ class AuditEvent(Base):
     after: Mapped[dict[str, Any] | None] = mapped_column(json_type())
     ip: Mapped[str | None] = mapped_column(String(64))
 
-    __table_args__ = (Index("ix_audit_event_object", "object_type", "object_id"),)
+    __table_args__ = (
+        Index("ix_audit_event_object", "object_type", "object_id"),
+        #: the admin page filters by action (``case.`` prefixes, exact names)
+        Index("ix_audit_event_action", "action"),
+    )

@@ -326,6 +326,10 @@ def do_change_status(
     _save(session, case, expected_version, sla=True)
     _log(session, case, kind=CaseEventKind.status, actor=actor, before={"status": current.value},
          after={"status": target.value})  # fmt: skip
+    if target == CaseStatus.resolved:  # the CSAT link, when switched on (a job in this transaction)
+        from resonanz.cases.csat import on_resolved
+
+        on_resolved(session, case=case)
     return case
 
 

@@ -60,6 +60,7 @@ FEATURE_TASK_MODULES = (
     "resonanz.cases.tasks",
     "resonanz.cases.reply_tasks",
     "resonanz.cases.routing_tasks",
+    "resonanz.cases.care_settings_tasks",
 )
 
 

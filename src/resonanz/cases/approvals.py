@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from resonanz.accounts.models import User
 from resonanz.audit.actions import Actor, do_record
+from resonanz.cases.care_settings_models import ProfanityTerm
 from resonanz.cases.models import Case, CaseMention
 from resonanz.cases.policy import REVIEW, Phrase
 from resonanz.cases.reply_models import ApprovalRule, ApprovalRuleKind, BlockedPhrase, CareSetting, PhraseKind, Reply
@@ -68,7 +69,11 @@ def list_phrases(session: Session) -> list[BlockedPhrase]:
 
 
 def policy_phrases(session: Session) -> list[Phrase]:
-    return [Phrase(p.phrase, p.kind, p.reason) for p in list_phrases(session)]
+    """Blocked phrases, plus the installation's profanity terms (kind ``profanity``: the policy check
+    reports those as profanity, whatever the classifier says)."""
+    phrases = [Phrase(p.phrase, p.kind, p.reason) for p in list_phrases(session)]
+    terms = session.scalars(select(ProfanityTerm.term).order_by(ProfanityTerm.term))
+    return phrases + [Phrase(term, "profanity", "on the installation's profanity list") for term in terms]
 
 
 def do_add_phrase(
@@ -160,6 +165,16 @@ def do_save_rule(
     do_record(session, actor=actor, action="care.approval_rule.save", object_type="approval_rule", object_id=rule.id,
               before=before, after={"name": name, "kind": kind, "params": clean, "active": active})  # fmt: skip
     return rule
+
+
+def do_delete_rule(session: Session, *, id: int, actor: Actor | None) -> None:
+    rule = session.get(ApprovalRule, id)
+    if rule is None:
+        raise NotFoundError(f"approval rule {id} does not exist")
+    do_record(session, actor=actor, action="care.approval_rule.delete", object_type="approval_rule", object_id=id,
+              before={"name": rule.name, "kind": rule.kind, "params": rule.params, "active": rule.active})  # fmt: skip
+    session.delete(rule)
+    session.flush()
 
 
 def _max_risk(session: Session, case: Case) -> float:

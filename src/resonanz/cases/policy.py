@@ -207,6 +207,8 @@ def _defaults() -> list[Phrase]:
 def _phrase_finding(text: str, phrase: str, kind: str, reason: str) -> Finding:
     start, end = _locate(text, phrase)
     why = f": {reason}" if reason else ""
+    if kind == "profanity":  # the installation's own profanity list (cases.care_settings)
+        return Finding("profanity", REVIEW, f"“{phrase}” is on the profanity list", start, end, {"kind": kind})
     return Finding("blocked_phrase", REVIEW, f"blocked phrase “{phrase}” ({kind}){why}", start, end, {"kind": kind})
 
 

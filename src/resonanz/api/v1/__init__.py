@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from resonanz.api.v1 import (
     alerts,
     analytics,
+    care_admin,
     cases,
     knowledge,
     listening,
@@ -26,5 +27,5 @@ router.include_router(sources.router)
 router.include_router(sources.kinds_router)
 router.include_router(users.router)
 router.include_router(teams.router)
-for area in (listening, analytics, alerts, reports, cases, knowledge, routing):
+for area in (listening, analytics, alerts, reports, cases, knowledge, routing, care_admin):
     router.include_router(area.router)

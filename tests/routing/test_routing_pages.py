@@ -182,7 +182,7 @@ def test_experts_page_and_bring_in(manager: TestClient, db: Database) -> None:
     page = manager.get(f"/routing/cases/{case_id}/experts")
     assert page.status_code == 200 and "Ines" in page.text and "similarity" in page.text
     done = _post(manager, f"/routing/cases/{case_id}/experts/{expert_id}", {"reason": "firmware"})
-    assert done.status_code == 303 and done.headers["location"] == f"/inbox/{case_id}"
+    assert done.status_code == 303 and done.headers["location"] == f"/inbox/cases/{case_id}?done=expert"
     with db.sessions() as session:
         assert session.scalars(select(CaseNote.mentioned_user_ids)).one() == [expert_id]
     assert manager.get("/routing/cases/99999/experts").status_code == 404

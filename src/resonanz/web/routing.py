@@ -463,4 +463,4 @@ def bring_in(case_id: int, user_id: int, session: DbSession, principal: Worker, 
     case = get_case(session, id=case_id, scope=scope_for(session, user_id=principal.user_id, role=principal.role))
     do_bring_in(session, case=case, user_id=user_id, reason=_text(form, "reason", 500), actor=principal)
     session.commit()
-    return RedirectResponse(f"/inbox/{case_id}", status_code=303)
+    return RedirectResponse(f"/inbox/cases/{case_id}?done=expert", status_code=303)

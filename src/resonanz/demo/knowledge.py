@@ -29,6 +29,16 @@ ARTICLES: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
      f"Das {OWN.subscription} können Sie monatlich in der App unter „Mein Abo“ kündigen oder ändern. "
      "Die Kündigung gilt zum Monatsende.",
      ("abo", "kuendigung")),
+    ("Charged twice: refunds of double payments", "en",
+     f"We are sorry that you were charged twice! A double payment for the {OWN.subscription} is refunded "
+     "automatically within 5 working days; if it is not, our billing team refunds it by hand. Please do not "
+     "post your bank details or customer number publicly.",
+     ("refund", "billing", "invoice")),
+    ("Doppelt abgebucht: Erstattung", "de",
+     f"Das tut uns leid! Eine doppelte Abbuchung für das {OWN.subscription} erstatten wir automatisch innerhalb "
+     "von 5 Werktagen; sonst übernimmt unser Billing-Team die Erstattung von Hand. Bitte posten Sie Ihre "
+     "Bankdaten oder Kundennummer nicht öffentlich.",
+     ("erstattung", "rechnung", "abbuchung")),
     (f"{OWN.scooter} e-scooters: parking and fines", "en",
      f"Please park {OWN.scooter} scooters only in the marked zones shown in the app; the ride cannot end elsewhere. "
      "If you received a fine by mistake, send us the ride number by direct message.",

@@ -1,6 +1,12 @@
-"""The demo's care organisation: teams from several departments (Social Media, Billing, IT, Works
-council), colleagues with skills and languages, routing rules, SLA policies and a Berlin business
-calendar with Germany's public holidays.
+"""The demo's care organisation: teams from several departments (Social Media, Customer service,
+Billing, IT, Works council), colleagues with skills and languages, routing rules, SLA policies and
+a Berlin business calendar with Germany's public holidays.
+
+Customer service answers the demo mailbox (:mod:`resonanz.demo.mail`): every e-mail goes there
+first, and inside the team language and skill decide (an English complaint goes to the colleague
+who speaks English *and* handles complaints, not to the German-only complaint handler or the
+English-speaking colleague for questions); Billing, IT and the works council are the departments
+whose experts an agent brings in.
 
 Loaded before the demo's mentions are analysed, so the cases the intake opens are routed at once.
 The demo's sign-in users are created here when missing (with a throw-away password: the demo
@@ -43,6 +49,7 @@ class Colleague:
 
 TEAMS = (
     ("Social Media", TeamKind.team),
+    ("Customer service", TeamKind.team),
     ("Billing", TeamKind.department),
     ("IT", TeamKind.department),
     ("Works council", TeamKind.department),
@@ -51,7 +58,21 @@ TEAMS = (
 MANAGER, AGENT = DEMO_USERS[1].email, DEMO_USERS[2].email
 COLLEAGUES = (
     Colleague(MANAGER, "", ("Social Media",), ("social", "escalation"), ("de", "en")),
-    Colleague(AGENT, "", ("Social Media",), ("app", "social", "tickets"), ("de", "en")),
+    Colleague(AGENT, "", ("Social Media", "Customer service"), ("app", "social", "tickets", "complaint"), ("de", "en")),
+    Colleague(
+        f"demo-service-de@{OWN.domain}",
+        f"Hauke Jansen {DEMO_AUTHOR_SUFFIX}",
+        ("Customer service",),
+        ("complaint", "abo"),
+        ("de",),
+    ),
+    Colleague(
+        f"demo-service-en@{OWN.domain}",
+        f"Grace Miller {DEMO_AUTHOR_SUFFIX}",
+        ("Customer service",),
+        ("question", "tickets"),
+        ("en",),
+    ),
     Colleague(
         f"demo-billing@{OWN.domain}",
         f"Lena Fischer {DEMO_AUTHOR_SUFFIX}",
@@ -82,7 +103,10 @@ COLLEAGUES = (
     ),
 )
 
+#: E-mail to the demo mailbox is Customer service's: its rule comes first.
+EMAIL_RULE = "E-mail to customer service"
 RULES = (
+    (EMAIL_RULE, "platform:email", "Customer service"),
     ("Outages and app errors", "störung OR ausfall OR outage OR absturz OR crash OR login OR #ausfall", "IT"),
     ("Billing", "rechnung* OR abbuchung OR lastschrift OR invoice OR refund OR erstattung OR tag:billing", "Billing"),
     (
@@ -152,17 +176,19 @@ def do_load_routing(session: Session, *, anchor: date) -> None:
             manager_id=manager.id,
             escalation_team_id=teams["Social Media"].id if name != "Social Media" else None,
             calendar_id=social if name == "Social Media" else office,
-            default_cap=25,
+            # the mailbox's colleagues also work other queues: their load there must not lock them out of
+            # the e-mail they are the ones for (language and skill), so Customer service has no cap
+            default_cap=None if name == "Customer service" else 25,
             actor=None,
         )
-    for position, (name, text, team_name) in enumerate(RULES, start=1):
+    for position, (name, text, team_name) in enumerate(RULES):
         if session.scalar(select(RoutingRule.id).where(RoutingRule.name == name)) is None:
             actions.do_save_rule(
                 session,
                 name=name,
                 filter_text=text,
                 target_team_id=teams[team_name].id,
-                position=position * 10,
+                position=position * 10 or 5,  # the e-mail rule before the others, also in an older demo
                 actor=None,
             )
     for priority, (first, resolution) in POLICIES.items():

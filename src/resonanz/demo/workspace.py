@@ -30,6 +30,7 @@ from resonanz.demo.alerts import load_alerts
 from resonanz.demo.generate import DEFAULT_ANCHOR, DEFAULT_SEED, DemoDataset, generate
 from resonanz.demo.knowledge import load_knowledge
 from resonanz.demo.listening import load_listening
+from resonanz.demo.mail import load_mail
 from resonanz.demo.render import fingerprint, render, write_files
 from resonanz.demo.reports import load_reports
 from resonanz.demo.routing import load_routing
@@ -121,6 +122,7 @@ def load_demo(
     load_reports(db)  # a weekly report on the own brand
     load_alerts(db)  # alert rules on the own brand's queries (their backtest shows the outage)
     load_knowledge(db)  # knowledge articles, reply templates, approval rules for the inbox
+    load_mail(db)  # the customer-service mailbox that receives complaints and sends the replies
     feeds, files = render(data)
     summary = _summary(db, data, fingerprint(feeds, files))
     steps = len(feeds) + len(files)

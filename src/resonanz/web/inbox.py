@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from resonanz.accounts.models import User
@@ -24,9 +24,13 @@ from resonanz.accounts.teams import list_teams
 from resonanz.analysis.models import AnalysisResult
 from resonanz.api.deps import DbSession
 from resonanz.api.v1.cases import STREAM_SECONDS, event_stream
+from resonanz.audit.models import AuditEvent
 from resonanz.cases import service
 from resonanz.cases.models import Case, CasePriority, CaseStatus
+from resonanz.cases.reply_models import Reply, ReplyStatus
+from resonanz.cases.routing import last_decision
 from resonanz.cases.states import allowed_transitions
+from resonanz.clock import now
 from resonanz.db.engine import begin_read_only
 from resonanz.errors import InputError, NotFoundError
 from resonanz.i18n import N_, translations
@@ -51,6 +55,14 @@ EVENT_NAMES = {"created": N_("created"), "status": N_("status changed"), "assign
                "snoozed": N_("snoozed"), "woke": N_("woke up"), "merged": N_("merged"), "tagged": N_("tags changed"),
                "note": N_("note added"), "mention_added": N_("new message"), "priority": N_("priority changed"),
                "follow_up": N_("follow-up case opened"), "reply": N_("reply sent")}  # fmt: skip
+#: audit actions of a case and its replies, as the case page's audit trail names them
+AUDIT_NAMES = {"case.created": N_("case opened"), "case.assigned": N_("assigned"), "case.status": N_("status changed"),
+               "case.expert_added": N_("expert brought in"), "case.note": N_("note added"),
+               "case.priority": N_("priority changed"), "case.tagged": N_("tags changed"),
+               "case.snoozed": N_("snoozed"), "case.merged": N_("merged"), "reply.draft": N_("reply drafted"),
+               "reply.submit": N_("reply submitted"), "reply.approve": N_("reply approved"),
+               "reply.reject": N_("reply rejected"), "reply.queue": N_("reply queued for sending"),
+               "reply.sent": N_("reply sent"), "reply.failed": N_("sending failed")}  # fmt: skip
 SHORTCUTS = (("j", N_("next case")), ("k", N_("previous case")), ("Enter", N_("open the selected case")),
              ("e", N_("resolve the case")), ("a", N_("assign the case to me")),
              ("?", N_("show this help")))  # fmt: skip
@@ -126,13 +138,54 @@ def _analysis(session: Session, mention_ids: list[int]) -> dict[int, dict[str, A
     return out
 
 
+#: keys of an audit row's ``after`` that name a colleague (shown by name in the audit trail)
+_PERSON_KEYS = ("user_id", "assignee_id", "approver_id")
+SLA_NAMES = {"met": N_("met"), "breached": N_("breached"), "open": N_("running"), "none": N_("no target")}
+
+
+def _audit_trail(session: Session, case_id: int, reply_ids: list[int]) -> list[AuditEvent]:
+    """The append-only audit rows of the case and of its replies, oldest first (the case's own
+    record of who assigned, approved and sent; the timeline shows only the case's events)."""
+    own = and_(AuditEvent.object_type == "case", AuditEvent.object_id == str(case_id))
+    if reply_ids:
+        own = or_(own, and_(AuditEvent.object_type == "case_reply",
+                            AuditEvent.object_id.in_([str(i) for i in reply_ids])))  # fmt: skip
+    rows = session.scalars(select(AuditEvent).where(own).order_by(AuditEvent.id.desc()).limit(200))
+    return sorted(rows, key=lambda e: e.id)
+
+
+def sla_clock(case: Case) -> dict[str, Any]:
+    """First response and resolution against their targets: due, done, and met / breached / open."""
+
+    def state(due: Any, done: Any) -> str:
+        if done is not None:
+            return "met" if due is None or done <= due else "breached"
+        if due is None:
+            return "none"
+        return "open" if due > now() else "breached"
+
+    return {
+        "first_due": case.first_response_due_at, "first_done": case.first_responded_at,
+        "first_state": state(case.first_response_due_at, case.first_responded_at),
+        "resolution_due": case.resolution_due_at, "resolved": case.resolved_at,
+        "resolution_state": state(case.resolution_due_at, case.resolved_at),
+    }  # fmt: skip
+
+
 def case_context(request: Request, session: Session, principal: Principal, case: Case) -> dict[str, Any]:
     """Everything the case page shows (also used to re-render it with an error after a refused form)."""
     scope = service.scope_for(session, user_id=principal.user_id, role=principal.role)
     thread = list(service.conversation(session, case_id=case.id))
     events = list(service.timeline(session, case_id=case.id, limit=200))
     notes = list(service.list_notes(session, case_id=case.id))
+    replies = list(session.scalars(select(Reply).where(Reply.case_id == case.id).order_by(Reply.id)))
+    shown = {m.id for m in thread}
+    # a sent reply whose own post was not (yet) pulled back has no mention: show its text from the reply
+    sent = [r for r in replies if r.status == ReplyStatus.sent and r.sent_mention_id not in shown]
+    audit = _audit_trail(session, case.id, [r.id for r in replies])
     people = {e.actor_id for e in events if e.actor_id} | {n.author_id for n in notes if n.author_id}
+    people |= {a.actor_user_id for a in audit if a.actor_user_id} | {r.author_id for r in sent if r.author_id}
+    people |= {v for a in audit for k, v in (a.after or {}).items() if k in _PERSON_KEYS and isinstance(v, int)}
     people |= {case.assignee_id} if case.assignee_id else set()
     users = session.scalars(select(User).where(User.active.is_(True)).order_by(User.display_name).limit(500)).all()
     return {
@@ -148,6 +201,9 @@ def case_context(request: Request, session: Session, principal: Principal, case:
         "event_names": EVENT_NAMES, "label_names": LABEL_NAMES, "shortcuts": SHORTCUTS,
         "can_work": principal.can(Permission.cases_work), "can_assign": principal.can(Permission.cases_assign),
         "merged_into": case.merged_into_id, "done": request.query_params.get("done"), "safe_url": safe_url,
+        "sent_replies": sent, "audit": audit, "audit_names": AUDIT_NAMES, "sla": sla_clock(case),
+        "sla_names": SLA_NAMES, "person_keys": _PERSON_KEYS,
+        "routing": last_decision(session, case_id=case.id),
     }  # fmt: skip
 
 

@@ -11,6 +11,7 @@ from resonanz.cli import (
     alerts,
     analysis,
     analytics,
+    care_admin,
     cases,
     context,
     demo,
@@ -66,6 +67,7 @@ for module in (
     knowledge,
     routing,
     analytics,
+    care_admin,
 ):
     module.register(app)
 query_commands.register(app)

@@ -257,7 +257,7 @@ def render_pdf(content: ReportContent, *, public_url: str) -> bytes:
     elif not c.alerts:
         pdf.para(lab["no_alerts"], color=GREY)
     for a in c.alerts or []:
-        pdf.para(f"{t.when(a.fired_at)} · {a.title}", size=9)
+        pdf.para(f"{t.when(a.fired_at)} · {t.alert(a.kind, a.title)}", size=9)
 
     pdf.heading(lab["engaged"])
     _posts(pdf, c.engaged, t, lab, public_url)

@@ -57,7 +57,7 @@ def test_alert_email_arrives_explained_and_escaped(db: Database, session: Sessio
     assert msg["Subject"].startswith("[Resonanz] Volume spike: Nordwelle")
     text = msg.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
     html = msg.get_body(preferencelist=("html",)).get_content()  # type: ignore[union-attr]
-    assert "60 mentions in the hour against a usual 2" in text and "zugausfall" in text
+    assert "60 mentions in one hour against a usual 2 for this hour of the week" in text and "zugausfall" in text
     assert f"https://resonanz.example.test/alerts/{alert.id}" in text and f"/alerts/{alert.id}" in html
     assert "<script>" not in html and "&lt;script&gt;x&lt;/script&gt;" in html
     assert "<b>watch</b>" not in html and "&lt;b&gt;watch&lt;/b&gt;" in html

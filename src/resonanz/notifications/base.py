@@ -24,9 +24,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from resonanz.errors import ConfigError, InputError, NotFoundError, ResonanzError
+from resonanz.i18n import LOCALES
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -52,6 +53,39 @@ class Notification:
     link: str | None = None
     event: str = "notification"
     data: dict[str, Any] = field(default_factory=dict)
+    #: the language the words are in (``en``/``de``): a chat message labels its link in it
+    language: str = "en"
+
+
+class AudienceConfig(BaseModel):
+    """What every built-in channel config carries about its readers: a chat channel or a webhook
+    has no user whose settings say which language and zone they read, so the channel says it
+    (unset: ``notification_language`` / ``notification_time_zone`` from the settings)."""
+
+    language: str | None = Field(default=None, description="language of the messages: en or de")
+    time_zone: str | None = Field(default=None, max_length=64, description="IANA zone for times, e.g. Europe/Berlin")
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if value.strip().lower() not in LOCALES:
+            raise ValueError(f"choose one of {', '.join(LOCALES)}")
+        return value.strip().lower()
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value.strip())
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone (e.g. Europe/Berlin)") from None
+        return value.strip()
 
 
 class DeliveryStatus(StrEnum):

@@ -14,7 +14,8 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from resonanz.config import Settings
-from resonanz.notifications.base import DeliveryResult, Notification, failed
+from resonanz.i18n import translations
+from resonanz.notifications.base import AudienceConfig, DeliveryResult, Notification, failed
 from resonanz.notifications.webhook import check_url, post_json
 from resonanz.sources.secrets import resolve_secret
 
@@ -22,12 +23,17 @@ from resonanz.sources.secrets import resolve_secret
 MAX_TEXT = 2800
 
 
+def open_label(message: Notification) -> str:
+    """The link's label in the message's language."""
+    return translations(message.language).ugettext("Open in Resonanz")
+
+
 def slack_escape(text: str) -> str:
     """Escape the three characters Slack/Mattermost treat as markup."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-class ChatConfig(BaseModel):
+class ChatConfig(AudienceConfig):
     url: str | None = Field(default=None, max_length=2000)
     url_secret: str | None = Field(default=None, max_length=200, description="name of a secret holding the URL")
     timeout_s: float = Field(default=10.0, gt=0, le=120)
@@ -77,9 +83,10 @@ class SlackNotifier(_ChatNotifier):
             {"type": "header", "text": {"type": "plain_text", "text": message.subject[:150]}},
             {"type": "section", "text": {"type": "mrkdwn", "text": body}},
         ]
+        label = slack_escape(open_label(message))
         if message.link:
-            blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"<{message.link}|Open in Resonanz>"}})
-        text = f"*{subject}*\n{body}" + (f"\n<{message.link}|Open in Resonanz>" if message.link else "")
+            blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"<{message.link}|{label}>"}})
+        text = f"*{subject}*\n{body}" + (f"\n<{message.link}|{label}>" if message.link else "")
         return {"text": text[: MAX_TEXT + 400], "blocks": blocks}
 
 
@@ -113,6 +120,6 @@ class TeamsNotifier(_ChatNotifier):
         }
         if message.link:
             card["potentialAction"] = [
-                {"@type": "OpenUri", "name": "Open in Resonanz", "targets": [{"os": "default", "uri": message.link}]}
+                {"@type": "OpenUri", "name": open_label(message), "targets": [{"os": "default", "uri": message.link}]}
             ]
         return card

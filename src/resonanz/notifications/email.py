@@ -23,7 +23,15 @@ from pydantic import BaseModel, Field, field_validator
 
 from resonanz.config import Settings
 from resonanz.errors import ConfigError
-from resonanz.notifications.base import Attachment, DeliveryResult, Notification, failed, retry, sent
+from resonanz.notifications.base import (
+    Attachment,
+    AudienceConfig,
+    DeliveryResult,
+    Notification,
+    failed,
+    retry,
+    sent,
+)
 from resonanz.sources.secrets import resolve_secret
 
 
@@ -140,7 +148,7 @@ def _deliver(settings: Settings, msg: EmailMessage, recipients: list[str], passw
         smtp.send_message(msg, to_addrs=recipients)
 
 
-class EmailConfig(BaseModel):
+class EmailConfig(AudienceConfig):
     """Extra addresses this channel always mails (on top of a rule's chosen recipients)."""
 
     to: list[str] = Field(default_factory=list, max_length=100)

@@ -70,6 +70,7 @@ def message_to_dict(message: Notification) -> dict[str, Any]:
         "link": message.link,
         "event": message.event,
         "data": message.data,
+        "language": message.language,
     }
 
 
@@ -82,4 +83,5 @@ def message_from_dict(doc: dict[str, Any]) -> Notification:
         link=doc.get("link"),
         event=str(doc.get("event") or "notification"),
         data=dict(doc.get("data") or {}),
+        language=str(doc.get("language") or "en"),
     )

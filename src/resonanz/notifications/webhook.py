@@ -26,7 +26,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from resonanz.config import Settings
 from resonanz.errors import SignatureError
-from resonanz.notifications.base import DeliveryResult, Notification, classify_http, failed, retry
+from resonanz.notifications.base import AudienceConfig, DeliveryResult, Notification, classify_http, failed, retry
 from resonanz.sources.secrets import resolve_secret
 
 SIGNATURE_HEADER = "X-Resonanz-Signature"
@@ -90,7 +90,7 @@ def post_json(settings: Settings, url: str, payload: Any, *, headers: Mapping[st
     return classify_http(response.status_code, response.headers, body=response.text[:500])
 
 
-class WebhookConfig(BaseModel):
+class WebhookConfig(AudienceConfig):
     url: str = Field(max_length=2000)
     #: name of the signing secret in the environment / secrets file; None sends unsigned
     secret_name: str | None = Field(default=None, max_length=200)
@@ -103,7 +103,10 @@ class WebhookConfig(BaseModel):
 
 
 class WebhookNotifier:
-    """POSTs ``{"event", "subject", "text", "link", "data", "sent_at"}`` signed with the secret."""
+    """POSTs ``{"event", "subject", "text", "language", "link", "data", "sent_at"}`` signed with the secret.
+
+    ``data`` is for machines (stable English keys, numbers as numbers); ``subject`` and ``text``
+    are for people, in ``language`` (the channel's)."""
 
     kind: ClassVar[str] = "webhook"
     title: ClassVar[str] = "Webhook (signed JSON)"
@@ -118,6 +121,7 @@ class WebhookNotifier:
             "event": message.event,
             "subject": message.subject,
             "text": message.text,
+            "language": message.language,
             "link": message.link,
             "data": message.data,
             "sent_at": timestamp,

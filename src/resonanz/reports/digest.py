@@ -105,7 +105,7 @@ def render_digest(content: ReportContent, *, public_url: str) -> Digest:
         html_parts += [f'<h2 style="font-size:16px">{escape(lab["top_terms"])}</h2>', _bar_rows(term_rows)]
     if c.alerts:
         html_parts.append(f'<h2 style="font-size:16px">{escape(lab["alerts"])}</h2><ul>')
-        html_parts += [f"<li>{escape(t.when(a.fired_at))} · {escape(a.title)}</li>" for a in c.alerts]
+        html_parts += [f"<li>{escape(t.when(a.fired_at))} · {escape(t.alert(a.kind, a.title))}</li>" for a in c.alerts]
         html_parts.append("</ul>")
     html_parts += [
         f'<h2 style="font-size:16px">{escape(lab["engaged"])}</h2>',
@@ -122,6 +122,8 @@ def render_digest(content: ReportContent, *, public_url: str) -> Digest:
         lines += ["", lab["share_of_voice"] + ":"] + [f"  {n}: {shown}" for n, _v, shown in sov_rows]
     if term_rows:
         lines += ["", lab["top_terms"] + ":"] + [f"  {n}: {shown}" for n, _v, shown in term_rows]
+    if c.alerts:
+        lines += ["", lab["alerts"] + ":"] + [f"  {t.when(a.fired_at)} · {t.alert(a.kind, a.title)}" for a in c.alerts]
     lines += ["", lab["engaged"] + ":"]
     lines += [f"  - {p.snippet[:120]} ({base}/mentions/{p.id})" for p in c.engaged] or [f"  {lab['none']}"]
     lines += ["", lab["pdf_attached"]]

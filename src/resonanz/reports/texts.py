@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from babel import dates as babel_dates
 
 from resonanz import i18n
+from resonanz.listening.alerts.wording import Wording, headline
 from resonanz.reports.content import ReportContent
 from resonanz.reports.schedule import Period, Window
 
@@ -54,6 +55,11 @@ class Texts:
 
     def day(self, value: datetime) -> str:
         return i18n.format_date(value, self.lang, self.tz, format="medium")
+
+    def alert(self, kind: str, scope: str) -> str:
+        """An alert of the period in the report's language: ``Volumenspitze: Nordwelle``. An alert
+        stores its scope, not a sentence (see ``listening/alerts/wording.py``)."""
+        return headline(kind, scope, Wording(lang=self.lang, tz=self.tz, gettext=self.gettext))
 
     def window(self, window: Window) -> str:
         """``2.–8. März 2026`` / ``Mar 2 – 8, 2026``; one day is shown as that day."""

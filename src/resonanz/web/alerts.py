@@ -27,9 +27,10 @@ from resonanz.errors import ConflictError, InputError, NotFoundError
 from resonanz.i18n import N_
 from resonanz.listening.alerts import actions, service
 from resonanz.listening.alerts.backtest import Backtest, run_backtest
-from resonanz.listening.alerts.models import AlertStatus, RuleKind
+from resonanz.listening.alerts.models import AlertStatus
 from resonanz.listening.alerts.rules import SPREAD_FACTOR, Sensitivity
 from resonanz.listening.alerts.schemas import AlertRuleCreate
+from resonanz.listening.alerts.wording import KIND_LABELS, summary, wording
 from resonanz.listening.charts import Series, line_chart
 from resonanz.listening.models import Brand, Query
 from resonanz.notifications import actions as channel_actions
@@ -43,13 +44,6 @@ router = APIRouter(include_in_schema=False)
 Reader = Annotated[Principal, require_page(Permission.alerts_read)]
 Manager = Annotated[Principal, require_page(Permission.alerts_manage)]
 
-KIND_LABELS = {
-    RuleKind.volume_spike.value: N_("Volume spike"),
-    RuleKind.negative_surge.value: N_("Negative-share surge"),
-    RuleKind.influencer.value: N_("New influential author"),
-    RuleKind.keyword.value: N_("Keyword appears"),
-    RuleKind.crisis.value: N_("Crisis score"),
-}
 STATUS_LABELS = {
     AlertStatus.open.value: N_("open"),
     AlertStatus.acknowledged.value: N_("acknowledged"),
@@ -76,9 +70,15 @@ def _int(form: Any, name: str) -> int | None:
     return int(value)
 
 
+def alert_summary(kind: str, explanation: dict[str, Any], locale: str, time_zone: str | None = None) -> str:
+    """The alert's sentence for the page's reader: the same words its e-mail and chat messages use."""
+    return summary(kind, explanation, wording(locale, time_zone))
+
+
 def _common() -> dict[str, Any]:
     return {"kind_labels": KIND_LABELS, "status_labels": STATUS_LABELS, "sensitivity_labels": SENSITIVITY_LABELS,
-            "spread_factor": {s.value: k for s, k in SPREAD_FACTOR.items()}}  # fmt: skip
+            "spread_factor": {s.value: k for s, k in SPREAD_FACTOR.items()},
+            "alert_summary": alert_summary}  # fmt: skip
 
 
 @router.get("/alerts", response_class=HTMLResponse)

@@ -21,12 +21,13 @@ from resonanz.audit.actions import Actor, do_record
 from resonanz.clock import now
 from resonanz.config import Settings
 from resonanz.errors import ConflictError, InputError
+from resonanz.i18n import negotiate
 from resonanz.listening.alerts.evaluate import MAX_CATCH_UP, Firing, bucket_minutes, explain, judge
 from resonanz.listening.alerts.message import build_notification
 from resonanz.listening.alerts.models import Alert, AlertRule, AlertStatus
 from resonanz.listening.alerts.schemas import AlertRuleCreate, AlertRuleUpdate, validate_params
 from resonanz.listening.alerts.series import floor_to
-from resonanz.listening.alerts.service import KIND_TITLES, get_alert, get_rule, scope_name, summary
+from resonanz.listening.alerts.service import get_alert, get_rule, scope_name
 from resonanz.listening.models import Brand, Query
 from resonanz.notifications.actions import do_queue_delivery
 from resonanz.notifications.email import check_address
@@ -197,7 +198,7 @@ def _record_firing(session: Session, rule: AlertRule, firing: Firing, step: time
         rule_id=rule.id,
         kind=rule.kind,
         status=AlertStatus.open,
-        title=f"{KIND_TITLES.get(rule.kind, rule.kind)}: {scope} — {summary(rule.kind, explanation)}"[:1000],  # type: ignore[call-overload]
+        title=scope[:1000],  # the facts only: readers get the words in their language (wording.py)
         episode_start=firing.at,
         episode_end=firing.at,
         fired_at=stamp,
@@ -215,25 +216,49 @@ def _record_firing(session: Session, rule: AlertRule, firing: Firing, step: time
     return alert, True
 
 
-def recipients(session: Session, rule: AlertRule) -> list[str]:
-    """E-mail addresses of the rule's chosen (active) users and extra addresses."""
-    users: list[str] = []
+@dataclass(frozen=True)
+class Readers:
+    """E-mail addresses that read one language in one zone (one message is worded for them)."""
+
+    language: str
+    time_zone: str
+    to: list[str]
+
+
+def recipients(session: Session, rule: AlertRule, settings: Settings) -> list[Readers]:
+    """The rule's chosen (active) users, grouped by their language and zone, and its extra
+    addresses, which read the settings' ``notification_language`` / ``notification_time_zone``."""
+    default = (settings.notification_language, settings.notification_time_zone)
+    groups: dict[tuple[str, str], list[str]] = {}
     if rule.recipient_user_ids:
-        stmt = select(User.email).where(User.id.in_(rule.recipient_user_ids), User.active.is_(True))
-        users = list(session.scalars(stmt))
-    return list(dict.fromkeys([*users, *rule.recipient_emails]))
+        stmt = select(User.email, User.language, User.time_zone).where(
+            User.id.in_(rule.recipient_user_ids), User.active.is_(True)
+        )
+        for email, language, time_zone in session.execute(stmt.order_by(User.id)):
+            key = (negotiate(None, language or default[0]), time_zone or default[1])
+            groups.setdefault(key, []).append(email)
+    taken = {a for addresses in groups.values() for a in addresses}
+    extra = [a for a in dict.fromkeys(rule.recipient_emails) if a not in taken]
+    if extra:
+        groups.setdefault(default, []).extend(extra)
+    return [Readers(language, tz, list(dict.fromkeys(to))) for (language, tz), to in groups.items()]
 
 
 def _notify(session: Session, rule: AlertRule, alert: Alert, settings: Settings) -> None:
+    """One e-mail per language and zone among the recipients, one message per channel in the
+    channel's language (or the settings' default)."""
     scope = scope_name(session, rule)
-    to = recipients(session, rule)
-    if to:
-        message = build_notification(settings, alert, rule_name=rule.name, scope=scope, to=to)
+    for readers in recipients(session, rule, settings):
+        message = build_notification(settings, alert, rule_name=rule.name, scope=scope, to=readers.to,
+                                     language=readers.language, time_zone=readers.time_zone)  # fmt: skip
         do_queue_delivery(session, message=message, kind="email", ref_type="alert", ref_id=alert.id)
     for channel_id in rule.channel_ids:
-        if session.get(NotificationChannel, channel_id) is None:
+        channel = session.get(NotificationChannel, channel_id)
+        if channel is None:
             continue  # deleted since the rule was saved
-        message = build_notification(settings, alert, rule_name=rule.name, scope=scope)
+        config = channel.config or {}
+        message = build_notification(settings, alert, rule_name=rule.name, scope=scope,
+                                     language=config.get("language"), time_zone=config.get("time_zone"))  # fmt: skip
         do_queue_delivery(session, message=message, channel_id=channel_id, ref_type="alert", ref_id=alert.id)
 
 

@@ -6,6 +6,10 @@ judged, which makes the periodic evaluation idempotent: a repeated or late tick 
 buckets after it. An alert is one *episode*: while the condition goes on, the open alert is
 updated (``episode_end``, ``peak``, the explanation) instead of firing again; ``explanation``
 holds what a person needs to judge it (observed vs baseline, top terms, sample mentions).
+
+An alert stores facts, never one language's sentence: ``title`` is the name of the watched
+query or brand when it fired; each reader gets the words in their own language at read time
+(``wording.py``: the page, the e-mail, the chat message, the report digest).
 """
 
 from __future__ import annotations
@@ -68,6 +72,7 @@ class Alert(Base):
     rule_id: Mapped[int] = mapped_column(ForeignKey("alert_rule.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(30))
     status: Mapped[str] = mapped_column(String(20), default=AlertStatus.open)
+    #: the watched scope's name when it fired (language-free; see the module docstring)
     title: Mapped[str] = mapped_column(Text)
     #: the first and the latest bucket (start) in which the condition held
     episode_start: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,4 +1,4 @@
-"""Reading rules and alerts, and describing them in words."""
+"""Reading rules and alerts."""
 
 from __future__ import annotations
 
@@ -8,16 +8,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from resonanz.errors import NotFoundError
-from resonanz.listening.alerts.models import Alert, AlertRule, AlertStatus, RuleKind
+from resonanz.i18n import cli_locale
+from resonanz.listening.alerts.models import Alert, AlertRule, AlertStatus
+from resonanz.listening.alerts.wording import summary as worded
+from resonanz.listening.alerts.wording import wording
 from resonanz.listening.models import Brand, Query
-
-KIND_TITLES = {
-    RuleKind.volume_spike: "Volume spike",
-    RuleKind.negative_surge: "Negative-share surge",
-    RuleKind.influencer: "New influential author",
-    RuleKind.keyword: "Keyword appears",
-    RuleKind.crisis: "Crisis score",
-}
 
 
 def get_rule(session: Session, *, id: int) -> AlertRule:
@@ -81,27 +76,6 @@ def scope_name(session: Session, rule: AlertRule) -> str:
 
 
 def summary(kind: str, explanation: dict[str, Any]) -> str:
-    """One English sentence with the numbers (e-mail, chat, CLI; the web page words it per locale)."""
-    observed, baseline = explanation.get("observed", 0), explanation.get("baseline", 0)
-    numbers = explanation.get("numbers", {})
-    if kind == RuleKind.volume_spike:
-        return (
-            f"{observed:g} mentions in the hour against a usual {baseline:g} for this hour of the week "
-            f"(fires above {explanation.get('threshold', 0):g}: about {numbers.get('k', 3):g} times the usual "
-            f"spread of {numbers.get('spread', 0):g})."
-        )
-    if kind == RuleKind.negative_surge:
-        return (
-            f"{observed * 100:.0f}% of {numbers.get('volume', 0)} mentions were negative against a usual "
-            f"{baseline * 100:.0f}% over the past week."
-        )
-    if kind == RuleKind.crisis:
-        return (
-            f"Crisis score {observed:g} (fires at {explanation.get('threshold', 0):g}): "
-            f"{numbers.get('volume', 0)} mentions = {numbers.get('volume_factor', 0):g}x the usual volume, "
-            f"{numbers.get('negative_share', 0) * 100:.0f}% negative, reach {numbers.get('reach', 0)}."
-        )
-    if kind == RuleKind.influencer:
-        authors = ", ".join(numbers.get("authors", []))
-        return f"{observed:g} author(s) above the follower threshold wrote about this for the first time: {authors}."
-    return f"{observed:g} mention(s) matched the watched words."
+    """The alert's sentence in the command line's language (pages and messages word it for
+    their own reader through :mod:`resonanz.listening.alerts.wording`)."""
+    return worded(kind, explanation, wording(cli_locale()))

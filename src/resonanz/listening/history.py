@@ -31,6 +31,8 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import BooleanClauseList
 
 from resonanz.listening.query import ast
 from resonanz.listening.query.match import Doc
@@ -66,6 +68,10 @@ class SqlPlan:
     #: set when the whole condition is one exact index expression (nothing else): the index alone
     #: can count the matches, without reading a mention row
     index_only: str | None = None
+    #: an index expression that every mention the condition selects matches (the whole condition,
+    #: or a part of its top-level AND): the index alone counts and yields a superset of the
+    #: candidates, for a check in Python, without evaluating the other parts per mention
+    driver: str | None = None
 
 
 @dataclass(frozen=True)
@@ -335,8 +341,12 @@ def translate(session: Session, tree: ast.Node) -> SqlPlan:
     """The SQL condition for ``tree`` on this session's engine."""
     translator = _Translator(session)
     where, exact = translator.condition(tree)
-    index_only = next((e for c, e in translator.conditions if c is where), None) if exact else None
-    return SqlPlan(where, exact, translator.index_queries, index_only)
+    exprs = {id(c): e for c, e in translator.conditions}
+    whole = exprs.get(id(where))
+    driver = whole
+    if driver is None and isinstance(where, BooleanClauseList) and where.operator is operators.and_:
+        driver = next((exprs[id(c)] for c in where.clauses if id(c) in exprs), None)
+    return SqlPlan(where, exact, translator.index_queries, whole if exact else None, driver)
 
 
 def count_index(session: Session, expr: str, *, every: int = 1) -> Any:

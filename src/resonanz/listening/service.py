@@ -1,28 +1,31 @@
 """Trying a draft query against history: how many mentions, per day, and the newest examples.
 
 When the index answers the query exactly (:attr:`SqlPlan.exact`) the database counts and groups;
-otherwise the database yields candidates, newest first, and the compiled query checks each, up to
-``max_candidates`` and ``time_limit_s`` (the result then says ``truncated``). Either way a draft
-cannot run away: the database work is bounded by the same time limit (SQLite's progress handler,
-PostgreSQL's ``statement_timeout``).
+otherwise the index yields candidates that the compiled query checks in bulk, all of them when they
+fit the budget that the time limit gives, else an evenly spread sample scaled to an estimate (the
+result then says ``truncated``, with the share checked and the estimate:
+:mod:`resonanz.listening.history_scan`). The curve counts per day in the user's zone
+(:mod:`resonanz.listening.history_days`). Either way a draft cannot run away: the database work is
+bounded by the same time limit (SQLite's progress handler, PostgreSQL's ``statement_timeout``).
 """
 
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select, text
+from sqlalchemy import ColumnElement, Integer, and_, func, literal_column, select, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from resonanz.errors import InputError
-from resonanz.listening.history import SqlPlan, candidate_rows, count_index, day_of, to_doc, translate
+from resonanz.listening.history import SqlPlan, candidate_rows, count_index, to_doc, translate
+from resonanz.listening.history_days import LocalDays, zone_of
+from resonanz.listening.history_scan import CHECKS_PER_LIMIT_S, count_candidates, newest_matches, scan
 from resonanz.listening.query.compile import CompiledQuery, compile_query
 from resonanz.listening.query.match import PreparedDoc
 from resonanz.mentions.models import Mention
@@ -35,6 +38,13 @@ CURVE_ROWS = 20_000
 #: from this many matches on, the newest samples are found by walking the published_at index
 #: backwards (SQLite), instead of reading and sorting every match
 SAMPLE_WALK_MIN = 2_000
+#: a draft matching a large share of the store looks for its samples among the newest this many
+#: mentions first (one index lookup each)
+NEWEST_PEEK = 40
+#: a checked draft's scan stops at this share of the time limit, the newest-first walk for its
+#: samples at this share (the rest is left for fetching the samples and a loaded machine)
+SCAN_SHARE = 0.6
+SAMPLE_SHARE = 0.8
 
 
 @dataclass
@@ -51,10 +61,20 @@ class DraftResult:
     normalized: str
     exact: bool  # answered by the index alone
     count: int
-    curve: list[tuple[str, int]]  # (UTC day "YYYY-MM-DD", mentions), oldest first, days with none left out
+    curve: list[tuple[str, int]]  # (local day "YYYY-MM-DD", mentions), oldest first, days with none left out
     samples: list[Sample] = field(default_factory=list)
     checked: int = 0  # candidates checked in Python (0 when exact)
-    truncated: bool = False  # stopped at max_candidates or the time limit: count is a lower bound
+    #: not every candidate was checked (a sample of them, or the time limit came first): ``count``
+    #: is the matches found, a lower bound, and ``estimate`` the projection to all candidates
+    truncated: bool = False
+    #: candidates the index yielded for the Python check (None: exact, or not counted in time)
+    candidates: int | None = None
+    #: matches among all candidates, projected from those checked (None: exact, or unknown)
+    estimate: int | None = None
+    #: share of the candidates checked (1.0: all; the count is then exact)
+    scanned_share: float = 1.0
+    #: the zone the curve's days are in
+    zone: str = "UTC"
     #: 1: the curve counts every match; k > 1: each day's count is estimated from every k-th match
     #: (``count`` stays exact)
     curve_every: int = 1
@@ -117,8 +137,10 @@ def try_query(
     samples: int = 5,
     max_candidates: int = MAX_CANDIDATES,
     time_limit_s: float = TIME_LIMIT_S,
+    tz: str | tzinfo | None = None,
 ) -> DraftResult:
-    """Run a draft over stored mentions (``since`` inclusive, ``until`` exclusive, UTC)."""
+    """Run a draft over stored mentions (``since`` inclusive, ``until`` exclusive); the curve counts
+    per day in ``tz`` (a zone name; None: UTC)."""
     started = time.perf_counter()
     compiled = compile_query(query) if isinstance(query, str) else query
     plan = translate(session, compiled.tree)
@@ -127,16 +149,19 @@ def try_query(
         window.append(Mention.published_at >= since)
     if until is not None:
         window.append(Mention.published_at < until)
-    result = DraftResult(compiled.text, compiled.normalized, plan.exact, 0, [])
+    days = LocalDays(session, zone_of(tz))
+    result = DraftResult(compiled.text, compiled.normalized, plan.exact, 0, [], zone=str(days.zone))
     with time_limit(session, time_limit_s):
         if plan.exact:
-            _exact(session, plan, window, samples, result)
+            _exact(session, plan, window, samples, days, result)
         else:
-            _checked(session, compiled, plan, window, samples, max_candidates, started + time_limit_s, result)
+            budget = min(max_candidates, max(1_000, int(time_limit_s * CHECKS_PER_LIMIT_S)))
+            _checked(session, compiled, plan, window, samples, budget, started, time_limit_s, days, result)
     # outside the time limit (the scan may have used it up); a PostgreSQL timeout aborted the
-    # transaction, so a truncated scan there shows no samples
+    # transaction, so a scan stopped by it shows no samples
     if result.sample_ids and not (result.truncated and session.get_bind().dialect.name == "postgresql"):
-        _fetch_samples(session, result)
+        with suppress(OperationalError):
+            _fetch_samples(session, result)
     result.elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
     return result
 
@@ -146,6 +171,7 @@ def _exact(
     plan: SqlPlan,
     window: list[ColumnElement[bool]],
     samples: int,
+    days: LocalDays,
     out: DraftResult,
 ) -> None:
     """Count, curve and samples by the database. When the index alone says which mentions match
@@ -153,7 +179,7 @@ def _exact(
     large curve is estimated from a systematic sample of the matches (``curve_every``)."""
     where = plan.where
     conds = [*([where] if where is not None else []), *window]
-    day = day_of(session).label("day")
+    key = days.key.label("day")
     curve_where: ColumnElement[bool] | None = and_(*conds) if conds else None
     if plan.index_only is not None and not window:
         out.count = int(
@@ -162,56 +188,97 @@ def _exact(
         out.curve_every = max(1, -(-out.count // CURVE_ROWS))
         if out.curve_every > 1:
             curve_where = Mention.id.in_(count_index(session, plan.index_only, every=out.curve_every))
-    stmt = select(day, func.count()).select_from(Mention).group_by(day).order_by(day)
+    stmt = select(key, func.count()).select_from(Mention).group_by(key)
     if curve_where is not None:
         stmt = stmt.where(curve_where)
-    out.curve = [(str(d), int(c) * out.curve_every) for d, c in session.execute(stmt)]
+    out.curve = days.curve(session.execute(stmt), out.curve_every)
     if plan.index_only is None or window:
         out.count = sum(c for _, c in out.curve)
-    if samples:
-        rows = select(Mention.id, Mention.published_at, Mention.platform, Mention.title, Mention.text)
-        if out.count >= SAMPLE_WALK_MIN:
-            rows = rows.with_hint(Mention, "INDEXED BY ix_mention_published", "sqlite")
-        if conds:
-            rows = rows.where(and_(*conds))
-        rows = rows.order_by(Mention.published_at.desc(), Mention.id.desc()).limit(samples)
-        out.samples = [Sample(i, p, pl, _snippet(t, b)) for i, p, pl, t, b in session.execute(rows)]
+    if samples and out.count:
+        out.samples = _newest_exact(session, plan, conds, window, samples, out.count)
+
+
+def _newest_exact(
+    session: Session,
+    plan: SqlPlan,
+    conds: list[ColumnElement[bool]],
+    window: list[ColumnElement[bool]],
+    samples: int,
+    count: int,
+) -> list[Sample]:
+    """The newest matches of an exact plan. SQLite: a common index-only draft checks only the
+    newest few mentions against the index (one lookup each); from :data:`SAMPLE_WALK_MIN` matches
+    on, the ``published_at`` index is walked backwards (``+id`` keeps SQLite from reading and
+    sorting every match first); rarer drafts sort their matches."""
+    rows = select(Mention.id, Mention.published_at, Mention.platform, Mention.title, Mention.text)
+    if session.get_bind().dialect.name == "sqlite":
+        if plan.index_only is not None and not window and count * NEWEST_PEEK >= _store_size(session) * samples * 2:
+            newest = select(Mention.id).order_by(Mention.published_at.desc(), Mention.id.desc()).limit(NEWEST_PEEK)
+            hit = text("EXISTS (SELECT 1 FROM mention_fts WHERE mention_fts MATCH :px AND rowid = mention.id)")
+            peek = rows.where(Mention.id.in_(newest), hit.bindparams(px=plan.index_only))
+            found = _samples(session, peek.order_by(Mention.published_at.desc(), Mention.id.desc()).limit(samples))
+            if len(found) == samples:
+                return found
+        if count >= SAMPLE_WALK_MIN and plan.index_only is not None:
+            walk = literal_column("+mention.id", Integer).in_(count_index(session, plan.index_only))
+            conds = [walk, *window]
+    if conds:
+        rows = rows.where(and_(*conds))
+    return _samples(session, rows.order_by(Mention.published_at.desc(), Mention.id.desc()).limit(samples))
+
+
+def _store_size(session: Session) -> int:
+    """About how many mentions are stored (the highest id: no count over a million rows)."""
+    return int(session.scalar(select(func.max(Mention.id))) or 0)
+
+
+def _samples(session: Session, stmt: Any) -> list[Sample]:
+    return [Sample(i, p, pl, _snippet(t, b)) for i, p, pl, t, b in session.execute(stmt)]
 
 
 def _checked(
     session: Session,
     compiled: CompiledQuery,
-    plan: Any,
+    plan: SqlPlan,
     window: list[ColumnElement[bool]],
     samples: int,
-    max_candidates: int,
-    deadline: float,
+    budget: int,
+    started: float,
+    time_limit_s: float,
+    days: LocalDays,
     out: DraftResult,
 ) -> None:
-    test = compiled.test
-    days: Counter[str] = Counter()
-    sample_ids: list[int] = []
+    """Candidates from the index, checked in Python within a row budget and a deadline
+    (:mod:`resonanz.listening.history_scan`); the newest matches apart when not every candidate
+    was checked."""
     try:
-        for row in candidate_rows(session, plan, tree=compiled.tree, extra=window):
-            out.checked += 1
-            if out.checked > max_candidates or (out.checked % 500 == 0 and time.perf_counter() > deadline):
-                out.checked -= 1
-                out.truncated = True
-                break
-            mid, day, *cols = row
-            if not test(PreparedDoc(to_doc(cols))):
-                continue
-            days[day] += 1
-            if len(sample_ids) < samples:
-                sample_ids.append(mid)
-    except OperationalError as exc:
-        # the time limit stopped the candidate scan between two checks: what was checked stands
-        if not out.checked or not _is_timeout(exc):
+        candidates: int | None = count_candidates(session, plan, window)
+    except OperationalError as exc:  # counting alone ran out of time: scan without a total
+        if not _is_timeout(exc) or session.get_bind().dialect.name == "postgresql":
             raise
-        out.truncated = True
-    out.curve = sorted(days.items())
-    out.count = sum(days.values())
-    out.sample_ids = sample_ids
+        candidates = None
+    found = scan(
+        session,
+        compiled,
+        plan,
+        window,
+        days,
+        candidates=candidates,
+        max_checks=budget,
+        deadline=started + SCAN_SHARE * time_limit_s,
+        keep=samples,
+    )
+    out.checked, out.candidates, out.scanned_share = found.checked, found.candidates, round(found.share, 4)
+    out.truncated = not found.complete
+    out.curve_every = found.every
+    out.curve = sorted((day, n * found.every) for day, n in found.days.items())
+    out.count = found.matches
+    out.estimate = found.estimate
+    if found.complete:
+        out.sample_ids = [mid for _, mid in found.newest]
+    elif samples:
+        deadline = started + SAMPLE_SHARE * time_limit_s
+        out.sample_ids = newest_matches(session, compiled, plan, window, samples, deadline=deadline)
 
 
 def _fetch_samples(session: Session, out: DraftResult) -> None:

@@ -8,7 +8,8 @@ service set:
 - a first-response target is *met* when the first response came at or before its due time, and
   *missed* when it came later or has not come and the due time passed before ``until``; cases
   still inside their time are not counted either way (same for resolution);
-- backlog: cases of the group created before ``until`` that are still new/open/pending.
+- backlog: cases of the group created before ``until`` that are still new/open/pending;
+- CSAT: the average of the answered satisfaction surveys (1-5) of the period's cases, and how many.
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ class MetricsRow:
     resolution_missed: int
     sla_attainment: float | None  # met / (met + missed) over both targets
     backlog: int
+    csat_answers: int = 0
+    csat_average: float | None = None
 
 
 def _pct(values: list[float], q: float) -> float | None:
@@ -70,6 +73,7 @@ class _Acc:
         self.fr = [0, 0]
         self.rs = [0, 0]
         self.backlog = 0
+        self.csat: list[int] = []
 
     def target(self, pair: list[int], due: datetime | None, done: datetime | None, until: datetime) -> None:
         if due is None:
@@ -89,6 +93,7 @@ class _Acc:
             first_response_met=self.fr[0], first_response_missed=self.fr[1],
             resolution_met=self.rs[0], resolution_missed=self.rs[1],
             sla_attainment=round(met / (met + missed), 4) if met + missed else None, backlog=self.backlog,
+            csat_answers=len(self.csat), csat_average=round(statistics.fmean(self.csat), 2) if self.csat else None,
         )  # fmt: skip
 
 
@@ -103,13 +108,13 @@ def care_metrics(
     column = Case.team_id if group == "team" else Case.assignee_id
     stmt = select(
         column, Case.created_at, Case.first_responded_at, Case.resolved_at,
-        Case.first_response_due_at, Case.resolution_due_at, Case.status,
+        Case.first_response_due_at, Case.resolution_due_at, Case.status, Case.csat,
     ).where(Case.created_at < until, Case.merged_into_id.is_(None))  # fmt: skip
     if team_id is not None:
         stmt = stmt.where(Case.team_id == team_id)
     accs: dict[int | None, _Acc] = {}
     total = _Acc()
-    for key, created, responded, resolved, fr_due, rs_due, status in session.execute(stmt):
+    for key, created, responded, resolved, fr_due, rs_due, status, csat in session.execute(stmt):
         acc = accs.setdefault(key, _Acc())
         if status in _OPEN:
             acc.backlog += 1
@@ -124,6 +129,8 @@ def care_metrics(
                 a.res.append((resolved - created).total_seconds() / 60)
             a.target(a.fr, fr_due, responded, until)
             a.target(a.rs, rs_due, resolved, until)
+            if csat is not None:
+                a.csat.append(csat)
     model = Team if group == "team" else User
     ids = [k for k in accs if k is not None]
     names: dict[int, str] = {}

@@ -148,3 +148,27 @@ def test_a_team_override_wins_over_the_global_switch(db: Database) -> None:
         _resolve(db, case_id)
         drain(db)
         assert len(pub.published) == 1
+
+
+def test_answers_show_in_the_care_metrics_and_their_csv(db: Database) -> None:
+    import csv
+    import io
+    from datetime import timedelta
+
+    from resonanz.cases.metrics import care_metrics, metrics_csv
+    from resonanz.clock import now
+
+    with db.sessions() as session:
+        for score in (5, 4, None):
+            case = make_case(session)
+            if score is not None:
+                token = csat.do_create_survey(session, case=case, actor=None)
+                survey = csat.find(session, token=token)
+                assert survey is not None
+                csat.do_answer(session, survey=survey, score=score)
+        session.commit()
+        rows = care_metrics(session, since=now() - timedelta(days=1), until=now() + timedelta(days=1))
+    total = rows[-1]
+    assert (total.csat_answers, total.csat_average) == (2, 4.5)
+    parsed = list(csv.DictReader(io.StringIO(metrics_csv(rows))))
+    assert parsed[-1]["csat_average"] == "4.5" and parsed[-1]["csat_answers"] == "2"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -20,6 +21,7 @@ from resonanz.errors import InputError
 MAX_LIMIT = 500
 #: counting stops here (a page says "more than 10,000" rather than scanning the whole log)
 COUNT_CAP = 10_000
+_S = TypeVar("_S", bound=Select[Any])
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,7 @@ class AuditFilter:
         return self
 
 
-def _where(stmt: Select[tuple[AuditEvent]], f: AuditFilter) -> Select[tuple[AuditEvent]]:
+def _where(stmt: _S, f: AuditFilter) -> _S:
     if f.system_only:
         stmt = stmt.where(AuditEvent.actor_user_id.is_(None))
     elif f.actor_user_id is not None:

@@ -2,10 +2,12 @@
 credentials), answered through the App Store Connect API (``customerReviewResponses``).
 
 **Cursor.** The feed lists a country's 500 most recent reviews (10 pages of 50, newest first by
-``updated``) and has no "since" parameter. Per country the cursor keeps the newest ``updated``
-time handed over (``hwm``) and the ids (with their ``updated``) of the last day before it. A pull
-reads pages until one reaches below ``hwm`` minus a day (late-indexed reviews), handing over what
-is new or edited (another ``updated``) and skipping what it had. The first pull takes page 1 only.
+``updated``) and has no "since" parameter. Per country the cursor is a
+:class:`~resonanz.connectors.windows.Window` on ``updated`` with a day of overlap (late-indexed
+reviews), walked by :func:`~resonanz.connectors.page_walk.walk_newest_first`: a pull reads pages
+until one reaches below the mark, handing over what is new or edited (a review is keyed by its id
+and ``updated``, so an edit comes again as a revision) and skipping what it had. The first pull
+takes page 1 only.
 
 **Replies** need an App Store Connect API key (issuer id, key id, and the ``.p8`` private key in
 a secret); requests carry an ES256 JWT valid for 20 minutes.
@@ -34,10 +36,15 @@ from resonanz.connectors.base import (
     read_secret,
 )
 from resonanz.connectors.http_api import MalformedBodyError, call, compact_json
+from resonanz.connectors.page_walk import Entry, Page, walk_newest_first
+from resonanz.connectors.windows import Window
 from resonanz.errors import ConnectorPermanentError
 from resonanz.mentions.schemas import MentionIn
 
 OVERLAP_S = 86400.0
+#: the feed's page size and its last page (500 reviews a storefront)
+PAGE_SIZE = 50
+MAX_FEED_PAGES = 10
 GUIDANCE = {
     401: "App Store Connect refused the API key's token; check issuer_id, key_id and the .p8 key",
     403: "the API key's role may not answer reviews (it needs Admin, App Manager or Customer Support)",
@@ -111,11 +118,11 @@ class AppStoreConnector(Connector):
         return result
 
     def _pull_country(self, client: httpx.Client, result: PullResult, country: str, state: dict[str, Any]) -> Any:
-        hwm = state.get("hwm") if isinstance(state.get("hwm"), int | float) else None
-        seen: dict[str, float] = {k: float(v) for k, v in (state.get("seen") or {}).items()}
-        newest = hwm
-        pages = 1 if hwm is None else self.cfg.max_pages
-        for page in range(1, pages + 1):
+        """One storefront's feed, page by page from the newest, down to a day below the mark."""
+        window = Window.load(state, overlap_s=OVERLAP_S)
+
+        def fetch(token: str | None, _page_no: int) -> Page | None:
+            page = int(token or 1)
             url = (f"{self.cfg.feed_base.rstrip('/')}/{country}/rss/customerreviews/page={page}/id={self.cfg.app_id}"
                    "/sortby=mostrecent/json")  # fmt: skip
             what = f"the {country} reviews feed, page {page}"
@@ -128,30 +135,27 @@ class AppStoreConnector(Connector):
                     raise MalformedBodyError("the answer has no 'feed' object")
             except MalformedBodyError as exc:
                 result.rejected.append(Rejected(payload=response.body, reason=str(exc), location=what, stage="fetch"))
-                return {"hwm": hwm, "seen": seen}  # the next pull reads this again
+                return None  # the next pull reads this again
             entries = feed.get("entry") or []
             entries = [entries] if isinstance(entries, dict) else entries  # one review: an object, not a list
-            reached = False
+            rows = []
             for n, entry in enumerate(entries if isinstance(entries, list) else []):
                 if not isinstance(entry, dict) or not label(entry, "im:rating"):
                     continue  # older feeds put the app itself first
                 updated = apple_time(label(entry, "updated"))
                 review_id = label(entry, "id")
-                at = updated.timestamp() if updated else None
-                if at is not None and hwm is not None and at < hwm - OVERLAP_S:
-                    reached = True
-                    continue
-                if review_id and at is not None and seen.get(review_id) == at:
-                    continue
-                if review_id and at is not None:
-                    seen[review_id] = at
-                    newest = at if newest is None else max(newest, at)
-                payload = compact_json({"app_id": self.cfg.app_id, "country": country, "entry": entry})
-                result.items.append(RawItem(payload=payload, location=f"{what}, entry {n + 1}"))
-            if reached or len(entries) < 50:
-                break
-        floor = (newest or 0) - OVERLAP_S
-        return {"hwm": newest, "seen": {k: t for k, t in seen.items() if t >= floor}}
+                # an edit is a new `updated`: keyed with it, the edited review comes again (a revision)
+                key = f"{review_id}@{updated.timestamp()}" if review_id and updated else ""
+                rows.append(Entry(key, updated.timestamp() if updated else None, (entry, f"{what}, entry {n + 1}")))
+            more = len(entries) >= PAGE_SIZE and page < MAX_FEED_PAGES
+            return Page(rows, str(page + 1) if more else None, sent=len(entries))
+
+        def emit(row: tuple[dict[str, Any], str], _page_no: int, _index: int) -> None:
+            entry, location = row
+            payload = compact_json({"app_id": self.cfg.app_id, "country": country, "entry": entry})
+            result.items.append(RawItem(payload=payload, location=location))
+
+        return walk_newest_first(window, fetch, emit, max_pages=self.cfg.max_pages, resume_key="page").state
 
     @classmethod
     def parse(cls, item: RawItem) -> MentionIn:

@@ -46,6 +46,7 @@ from resonanz.connectors.bluesky.parse import (
     web_url,
 )
 from resonanz.connectors.http_api import MalformedBodyError, Response, call, compact_json
+from resonanz.connectors.page_walk import Entry, Page, walk_newest_first
 from resonanz.connectors.windows import Window
 from resonanz.errors import ConnectorPermanentError
 from resonanz.mentions.schemas import MentionIn
@@ -228,8 +229,8 @@ class BlueskyConnector(Connector):
         key = f"search:{query}"
         what = f"the search {query!r}"
         window = Window.load(states.get(key), overlap_s=OVERLAP_S)
-        complete, stop, page_cursor = False, False, None
-        for page_no in range(1, self.cfg.max_pages + 1):
+
+        def fetch(page_cursor: str | None, page_no: int) -> Page | None:
             params: dict[str, Any] = {"q": query, "sort": "latest", "limit": self.cfg.limit}
             if window.since is not None:
                 params["since"] = iso(window.since)
@@ -246,31 +247,28 @@ class BlueskyConnector(Connector):
                     raise MalformedBodyError(f"the answer from {response.url} has no 'posts' list")
             except MalformedBodyError as exc:
                 self._reject(result, response, exc, f"{what}, page {page_no}", key)
-                break
-            posts = data["posts"]
-            for n, post in enumerate(posts):
+                return None
+            entries = []
+            for post in data["posts"]:
                 at = sort_time(post) if isinstance(post, dict) else None
                 uri = str(post.get("uri")) if isinstance(post, dict) else ""
-                if at is None or not uri or window.offer(uri, at.timestamp()):
-                    result.items.append(self._item({"post": post}, f"{what}, page {page_no}, item {n + 1}", key))
-            if self._rate_limited(response, result, what):
-                stop = True
-                break
-            page_cursor = data.get("cursor")
-            if window.first or not posts or not page_cursor:
-                complete = True
-                break
-        else:
+                entries.append(Entry(uri, at.timestamp() if at else None, {"post": post}))
+            return Page(entries, data.get("cursor"), exhausted=self._rate_limited(response, result, what))
+
+        def emit(body: Any, page_no: int, index: int) -> None:
+            result.items.append(self._item(body, f"{what}, page {page_no}, item {index + 1}", key))
+
+        walked = walk_newest_first(window, fetch, emit, max_pages=self.cfg.max_pages)
+        if walked.capped:
             result.warnings.append(f"{what}: stopped after max_pages={self.cfg.max_pages}; the next pull goes on")
-        states[key] = window.finish(complete=complete, more=bool(page_cursor))
-        return stop
+        states[key] = walked.state
+        return walked.exhausted
 
     def _pull_notifications(self, client: httpx.Client, token: str, states: dict[str, Any], result: PullResult) -> None:
         key, what = "notifications", "the account's notifications"
         window = Window.load(states.get(key), overlap_s=OVERLAP_S)
-        page_cursor = (window.pending or {}).get("cursor")
-        complete = False
-        for page_no in range(1, self.cfg.max_pages + 1):
+
+        def fetch(page_cursor: str | None, page_no: int) -> Page | None:
             params: list[tuple[str, Any]] = [("limit", self.cfg.limit)]
             params += [("reasons", reason) for reason in NOTIFICATION_REASONS]
             if page_cursor:
@@ -283,29 +281,23 @@ class BlueskyConnector(Connector):
                     raise MalformedBodyError(f"the answer from {response.url} has no 'notifications' list")
             except MalformedBodyError as exc:
                 self._reject(result, response, exc, f"{what}, page {page_no}", key)
-                break  # page_cursor stays: the next pull asks for this page again
-            reached = False
-            for n, note in enumerate(data["notifications"]):
+                return None
+            entries = []
+            for note in data["notifications"]:
                 if not isinstance(note, dict) or note.get("reason") not in NOTIFICATION_REASONS:
                     continue  # older servers ignore `reasons`
                 at = parse_time(note.get("indexedAt"))
-                if at is not None and window.reached_since(at.timestamp()):
-                    reached = True
-                    continue
-                if at is None or window.offer(str(note.get("uri")), at.timestamp()):
-                    result.items.append(
-                        self._item({"notification": note}, f"{what}, page {page_no}, item {n + 1}", key)
-                    )
-            if self._rate_limited(response, result, what):
-                break
-            page_cursor = data.get("cursor")
-            if reached or window.first or not data["notifications"] or not page_cursor:
-                complete = True
-                break
-        else:
+                entries.append(Entry(str(note.get("uri")), at.timestamp() if at else None, {"notification": note}))
+            exhausted = self._rate_limited(response, result, what)
+            return Page(entries, data.get("cursor"), exhausted=exhausted, sent=len(data["notifications"]))
+
+        def emit(body: Any, page_no: int, index: int) -> None:
+            result.items.append(self._item(body, f"{what}, page {page_no}, item {index + 1}", key))
+
+        walked = walk_newest_first(window, fetch, emit, max_pages=self.cfg.max_pages, resume_key="cursor")
+        if walked.capped:
             result.warnings.append(f"{what}: stopped after max_pages={self.cfg.max_pages}; the next pull goes on")
-        resume = {"cursor": page_cursor} if page_cursor else None
-        states[key] = window.finish(complete=complete, resume=resume, more=bool(page_cursor))
+        states[key] = walked.state
 
     def _item(self, body: dict[str, Any], location: str, key: str) -> RawItem:
         return RawItem(

@@ -34,6 +34,7 @@ from resonanz.connectors.base import (
     read_secret,
 )
 from resonanz.connectors.http_api import MalformedBodyError, Response, call, compact_json, error_message
+from resonanz.connectors.page_walk import Entry, Page, walk_newest_first
 from resonanz.connectors.reddit.parse import PLATFORM, WEB, parse_thing, thing_time
 from resonanz.connectors.windows import Window
 from resonanz.errors import ConnectorPermanentError, ConnectorTransientError
@@ -206,9 +207,8 @@ class RedditConnector(Connector):
     ) -> bool:
         """Page back from the newest thing to the window's mark; True when the rate limit ran out."""
         window = Window.load(states.get(key), overlap_s=OVERLAP_S)
-        after = (window.pending or {}).get("after")
-        complete, stop = False, False
-        for page_no in range(1, self.cfg.max_pages + 1):
+
+        def fetch(after: str | None, page_no: int) -> Page | None:
             params = {**fixed, "limit": self.cfg.limit, "raw_json": 1, **({"after": after} if after else {})}
             response = self._get(client, token, path, params, what)
             try:
@@ -225,37 +225,29 @@ class RedditConnector(Connector):
                         context={"url": response.url, "stream": key},
                     )
                 )  # fmt: skip
-                break  # `after` stays: the next pull asks for this page again
-            reached = False
-            for n, thing in enumerate(children):
+                return None
+            entries = []
+            for thing in children:
                 data = thing.get("data") if isinstance(thing, dict) else None
                 at = thing_time(data) if isinstance(data, dict) else None
                 name = str(data.get("name") or "") if isinstance(data, dict) else ""
-                if at is not None and window.reached_since(at.timestamp()):
-                    reached = True
-                    continue
-                if at is None or not name or window.offer(name, at.timestamp()):
-                    result.items.append(
-                        RawItem(
-                            payload=compact_json({"thing": thing}),
-                            location=f"{what}, page {page_no}, item {n + 1}",
-                            context={"stream": key},
-                        )
-                    )
+                entries.append(Entry(name, at.timestamp() if at else None, thing))
             remaining = response.remaining()
-            if remaining is not None and remaining <= 0:
+            exhausted = remaining is not None and remaining <= 0
+            if exhausted:
                 result.warnings.append(f"the rate limit is used up after {what}; the next pull goes on from here")
-                stop = True
-                break
-            after = listing["data"].get("after")
-            if reached or window.first or not children or not after:
-                complete = True
-                break
-        else:
+            return Page(entries, listing["data"].get("after"), exhausted=exhausted)
+
+        def emit(thing: Any, page_no: int, index: int) -> None:
+            result.items.append(RawItem(payload=compact_json({"thing": thing}),
+                                        location=f"{what}, page {page_no}, item {index + 1}",
+                                        context={"stream": key}))  # fmt: skip
+
+        walked = walk_newest_first(window, fetch, emit, max_pages=self.cfg.max_pages, resume_key="after")
+        if walked.capped:
             result.warnings.append(f"{what}: stopped after max_pages={self.cfg.max_pages}; the next pull goes on")
-        resume = {"after": after} if after else None
-        states[key] = window.finish(complete=complete, resume=resume, more=bool(after))
-        return stop
+        states[key] = walked.state
+        return walked.exhausted
 
     @classmethod
     def parse(cls, item: RawItem) -> MentionIn:

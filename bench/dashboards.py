@@ -7,18 +7,20 @@ mentions over one year) and adds what dashboards read, once (marker file ``*.das
   their ``query_match`` rows decided by the words in each text (as the streaming matcher would);
 * the entities stage's stored result (hashtags, links, key phrases) for every mention, computed by
   the real stage;
-* the hourly rollups, built by :func:`resonanz.listening.rollups.rebuild` (timed).
+* the rollups (hourly, daily, match sets, ledger), built by
+  :func:`resonanz.listening.rollups.rebuild` (timed).
 
 Then each function of :mod:`resonanz.listening.analytics` runs ``--reps`` times per case (scope:
-all mentions / one query / one brand; range and interval: 24 h hourly, 7 d hourly, 30 d daily,
-30 d hourly, 90 d daily), each time over a different random window of the year, in Europe/Berlin.
-The raw 30-day hourly-by-language GROUP BY the issue measured is timed for comparison, and so is the
-ingest hook (refresh of a 500-mention batch).
+all mentions / one query / one brand / two queries chosen together; range and interval: 24 h
+hourly, 7 d hourly, 30 d daily, 30 d hourly, 90 d daily), each time over a different random window
+of the year, in Europe/Berlin. The raw 30-day hourly-by-language GROUP BY the issue measured is
+timed for comparison, and so is the ingest hook: a 500-mention batch refreshed unchanged, and
+relabelled (each rolled back).
 
-``--pg`` copies the same rows into a PostgreSQL database (``rzbench_dash`` beside ``--pg-url``) and
-runs the same cases there.
+``--pg`` copies the same rows into a PostgreSQL database (``resonanz_bench_dash`` beside
+``--pg-url``) and runs the same cases there; ``--pg-drop`` drops that database at the end.
 
-    .venv/bin/python bench/dashboards.py [--reps 15] [--pg] [--json]
+    .venv/bin/python bench/dashboards.py [--reps 15] [--pg] [--pg-drop] [--json]
 """
 
 from __future__ import annotations
@@ -44,11 +46,11 @@ from sqlalchemy.orm import Session
 
 from resonanz.analysis.stages.entities import EntitiesStage
 from resonanz.config import Settings
+from resonanz.db.base import Base
 from resonanz.db.engine import make_engine, make_session_factory
 from resonanz.listening import analytics
 from resonanz.listening.analytics import Scope
 from resonanz.listening.analytics_tops import tops
-from resonanz.listening.rollup_models import RollupHour
 from resonanz.listening.rollups import rebuild, refresh_mentions
 
 BRANDS = (("Nordwelle Mobil", "own"), ("Rheinkurve Bahn", "competitor"), ("Alpenblitz Mobility", "competitor"))
@@ -62,6 +64,9 @@ QUERIES = {
 CASES = (("24h", timedelta(hours=24), "hour"), ("7d", timedelta(days=7), "hour"), ("30d", timedelta(days=30), "day"),
          ("30d-hourly", timedelta(days=30), "hour"), ("90d", timedelta(days=90), "day"))  # fmt: skip
 TZ = "Europe/Berlin"
+PG_NAME = "resonanz_bench_dash"
+#: the tables the rollups use (created here when the cached file predates them)
+ROLLUP_TABLES = ("rollup_hour", "rollup_day", "rollup_set", "rollup_set_query", "rollup_mention")
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -72,11 +77,11 @@ def percentile(values: list[float], p: float) -> float:
 
 def prepare_sqlite(path: Path) -> None:
     """Add brands, queries, matches, entities results and rollups to the cached data set, once."""
-    marker = path.with_suffix(".dashboards")
+    marker = path.with_suffix(".dashboards2")
     if marker.exists():
         return
     engine = make_engine(f"sqlite:///{path}")
-    RollupHour.__table__.create(engine, checkfirst=True)  # type: ignore[attr-defined]
+    Base.metadata.create_all(engine, tables=[Base.metadata.tables[t] for t in ROLLUP_TABLES])
     engine.dispose()
     if not path.with_suffix(".dashdata").exists():
         add_matches_and_entities(path)
@@ -140,7 +145,7 @@ def add_matches_and_entities(path: Path) -> None:
 
 
 def scopes(session: Session) -> dict[str, dict[str, Any]]:
-    return {"all": {}, "query": {"query_ids": [1]}, "brand": {"brand_ids": [1]}}
+    return {"all": {}, "query": {"query_ids": [1]}, "brand": {"brand_ids": [1]}, "two queries": {"query_ids": [1, 3]}}
 
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {
@@ -148,6 +153,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "sentiment": analytics.sentiment_over_time,
     "share_of_voice": analytics.share_of_voice,
     "languages": analytics.languages,
+    "platforms": analytics.platforms,
     "sources": analytics.sources,
     "tops (terms+tags+links+authors)": tops,
     "emerging_terms": analytics.emerging_terms,
@@ -155,7 +161,9 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
 }
 
 
-def run_cases(url: str, reps: int, seed: int = 7, only: str | None = None) -> dict[str, Any]:
+def run_cases(
+    url: str, reps: int, seed: int = 7, only: str | None = None, scope_names: list[str] | None = None
+) -> dict[str, Any]:
     engine = make_engine(url)
     factory = make_session_factory(engine)
     rng = random.Random(seed)
@@ -163,6 +171,8 @@ def run_cases(url: str, reps: int, seed: int = 7, only: str | None = None) -> di
     results: dict[str, Any] = {}
     with factory() as session:
         for scope_name, scope_kw in scopes(session).items():
+            if scope_names and scope_name not in scope_names:
+                continue
             for case, length, interval in CASES:
                 for fname, fn in FUNCTIONS.items():
                     if only and only not in f"{scope_name}/{case}/{fname}":
@@ -189,7 +199,7 @@ def run_cases(url: str, reps: int, seed: int = 7, only: str | None = None) -> di
                         flush=True,
                     )
         results["raw 30d hourly-by-language GROUP BY"] = raw_group_by(session, rng, reps, start, end)
-        results["ingest hook: refresh a 500-mention batch"] = hook_cost(session, rng, reps)
+        results.update(hook_cost(session, rng, reps))
     engine.dispose()
     return results
 
@@ -214,37 +224,60 @@ def raw_group_by(session: Session, rng: random.Random, reps: int, start: datetim
     return out
 
 
-def hook_cost(session: Session, rng: random.Random, reps: int) -> dict[str, float]:
-    """Refresh for a batch of 500 consecutive mentions (as ingest stores them), rolled back."""
+def hook_cost(session: Session, rng: random.Random, reps: int) -> dict[str, dict[str, float]]:
+    """Refresh for a batch of 500 consecutive mentions (as ingest stores them), rolled back: as
+    they are (a repeated batch), and after relabelling each (re-analysis)."""
     top = session.execute(text("SELECT max(id) FROM mention")).scalar_one()
-    times = []
-    for _ in range(reps):
-        first = rng.randrange(1, top - 500)
-        t = time.perf_counter()
-        refresh_mentions(session, mention_ids=list(range(first, first + 500)))
-        times.append((time.perf_counter() - t) * 1000)
-        session.rollback()
-    out = {"p50": statistics.median(times), "p95": percentile(times, 95)}
-    print(f"{'ingest hook: refresh a 500-mention batch':60} p50 {out['p50']:7.1f} ms  p95 {out['p95']:7.1f} ms")
+    out: dict[str, dict[str, float]] = {}
+    for name, relabel in (("unchanged", False), ("relabelled", True)):
+        times, cpu = [], []
+        for _ in range(reps):
+            first = rng.randrange(1, top - 500)
+            ids = list(range(first, first + 500))
+            if relabel:
+                session.execute(
+                    text(
+                        "UPDATE mention SET sentiment = CASE WHEN sentiment = 'positive' THEN 'negative' "
+                        "ELSE 'positive' END WHERE id >= :a AND id < :b"
+                    ),
+                    {"a": first, "b": first + 500},
+                )
+            t, c = time.perf_counter(), time.process_time()
+            refresh_mentions(session, mention_ids=ids)
+            times.append((time.perf_counter() - t) * 1000)
+            cpu.append((time.process_time() - c) * 1000)
+            session.rollback()
+        key = f"ingest hook: refresh a 500-mention batch, {name}"
+        r = out[key] = {
+            "p50": statistics.median(times),
+            "p95": percentile(times, 95),
+            "cpu_p50": statistics.median(cpu),
+            "cpu_p95": percentile(cpu, 95),
+        }
+        print(
+            f"{key:60} wall p50 {r['p50']:7.1f} p95 {r['p95']:7.1f} ms | cpu p50 {r['cpu_p50']:6.1f} "
+            f"p95 {r['cpu_p95']:6.1f} ms",
+            flush=True,
+        )
     return out
 
 
 def copy_to_postgres(sqlite_path: Path, admin_url: str) -> str:
-    """The same rows in a fresh PostgreSQL database ``rzbench_dash`` (made once; marker table)."""
+    """The same rows in a fresh PostgreSQL database ``resonanz_bench_dash`` (made once; marker table)."""
     import psycopg
 
     from resonanz.db.migrate import upgrade
 
     base = admin_url.rsplit("/", 1)[0]
-    url = f"{base}/rzbench_dash"
+    url = f"{base}/{PG_NAME}"
     with psycopg.connect(admin_url, autocommit=True) as admin:
-        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = 'rzbench_dash'").fetchone()
+        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (PG_NAME,)).fetchone()
         if exists:
             with psycopg.connect(url) as con:
                 if con.execute("SELECT to_regclass('bench_ready')").fetchone() != (None,):
                     return Settings(database_url=url).resolved_database_url
-            admin.execute('DROP DATABASE "rzbench_dash" WITH (FORCE)')
-        admin.execute('CREATE DATABASE "rzbench_dash"')
+            admin.execute(f'DROP DATABASE "{PG_NAME}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{PG_NAME}"')
     engine = make_engine(Settings(database_url=url).resolved_database_url)
     upgrade(engine)
     engine.dispose()
@@ -259,6 +292,10 @@ def copy_to_postgres(sqlite_path: Path, admin_url: str) -> str:
         "query_match": "query_id, mention_id, published_at, query_version",
         "analysis_result": "mention_id, stage, version, revision, result, created_at",
         "rollup_hour": "scope_kind, scope_id, dim, hour, value, count, reach",
+        "rollup_day": "scope_kind, scope_id, dim, day, value, count, reach",
+        "rollup_set": "id, digest, query_ids",
+        "rollup_set_query": "query_id, set_id",
+        "rollup_mention": "mention_id, hour, sentiment, lang, platform, source, reach, scopes",
     }
     bools = {"enabled", "active"}
     with psycopg.connect(url) as con:
@@ -272,6 +309,7 @@ def copy_to_postgres(sqlite_path: Path, admin_url: str) -> str:
                         [bool(v) if n in bools and v is not None else v for n, v in zip(names, row, strict=True)]
                     )
             print(f"  copied {table} in {time.perf_counter() - started:.0f} s", flush=True)
+        con.execute("SELECT setval('rollup_set_id_seq', (SELECT max(id) FROM rollup_set))")
         con.execute("ANALYZE")
         con.execute("CREATE TABLE bench_ready (x int)")
         con.commit()
@@ -285,6 +323,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pg", action="store_true", help="also on PostgreSQL (copies the data once)")
     parser.add_argument("--pg-only", action="store_true")
     parser.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--pg-drop", action="store_true", help="drop the PostgreSQL copy at the end")
+    parser.add_argument("--scopes", help="comma-separated scope names (all, query, brand, two queries)")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--only", help="run only the cases whose name contains this (e.g. dashboard)")
     args = parser.parse_args(argv)
@@ -297,13 +337,19 @@ def main(argv: list[str] | None = None) -> int:
             pass
     print(f"{platform.node()}: {os.cpu_count()} CPUs, Python {platform.python_version()}", flush=True)
     out: dict[str, Any] = {}
+    names = args.scopes.split(",") if args.scopes else None
     if not args.pg_only:
         print("== SQLite", flush=True)
-        out["sqlite"] = run_cases(f"sqlite:///{args.db}", args.reps, only=args.only)
+        out["sqlite"] = run_cases(f"sqlite:///{args.db}", args.reps, only=args.only, scope_names=names)
     if args.pg or args.pg_only:
         url = copy_to_postgres(args.db, args.pg_url)
         print("== PostgreSQL", flush=True)
-        out["postgresql"] = run_cases(url, args.reps, only=args.only)
+        out["postgresql"] = run_cases(url, args.reps, only=args.only, scope_names=names)
+    if args.pg_drop:
+        import psycopg
+
+        with psycopg.connect(args.pg_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{PG_NAME}" WITH (FORCE)')
     if args.json:
         print(json.dumps(out, indent=2))
     return 0

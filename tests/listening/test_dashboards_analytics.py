@@ -187,3 +187,67 @@ def test_tops_read_an_even_sample_of_a_large_range(session: Session, monkeypatch
     ids = analytics_tops.sample_ids(session, scope, start, start + timedelta(days=1), total=40, limit=5)
     published = sorted(session.get(Mention, i).published_at for i in ids)  # type: ignore[union-attr]
     assert published[-1] - published[0] >= timedelta(hours=12)
+
+
+def test_several_queries_and_brands_chosen_together_count_each_mention_once(session: Session) -> None:
+    """Issue 5: a mention matched by two chosen queries (or by the queries of two chosen brands)
+    is one mention in the volume, the sentiment split, the facets and the top lists alike."""
+    own, rival = brand(session, "Own"), brand(session, "Rival", "competitor")
+    a, b, c = query(session, "a", own.id), query(session, "b", rival.id), query(session, "c")
+    day = datetime(2026, 3, 29, 10, tzinfo=UTC)
+    tags = {"keyphrases": ["zug"], "hashtags": [], "urls": [], "domains": []}
+    mention(session, day, queries=(a.id, b.id), sentiment="negative", lang="en", entities=tags)
+    mention(session, day, queries=(a.id, b.id, c.id), sentiment="negative", entities=tags)
+    mention(session, day + timedelta(hours=1), queries=(a.id,), entities=tags)
+    mention(session, day, queries=(b.id,), lang="fr", entities=tags)
+    mention(session, day, queries=(c.id,))
+    mention(session, day)  # matched by nothing
+    rebuild(session)
+    # (chosen, mentions, of them with the term "zug")
+    for chosen, expected, with_term in (
+        ({"query_ids": [a.id, b.id]}, 4, 4),
+        ({"brand_ids": [own.id, rival.id]}, 4, 4),
+        ({"query_ids": [a.id], "brand_ids": [rival.id]}, 4, 4),
+        ({"query_ids": [a.id, b.id, c.id]}, 5, 4),
+        ({"query_ids": [c.id], "brand_ids": [own.id]}, 4, 3),
+        ({"query_ids": [a.id]}, 3, 3),
+        ({}, 6, 4),
+    ):
+        board = analytics.dashboard(session, scope=_scope(**chosen))
+        assert board.volume.total == expected, chosen
+        sent = board.sentiment
+        assert sent.positive + sent.negative + sent.neutral + sent.unknown == expected
+        for facet in (board.languages, board.platforms, board.sources):
+            assert facet.total == expected
+        assert board.top_terms.total == expected
+        assert [(i.value, i.count) for i in board.top_terms.items] == [("zug", with_term)]
+    # the API's single functions say the same as the dashboard
+    both = _scope(query_ids=[a.id, b.id])
+    assert analytics.volume(session, scope=both).total == 4
+    assert analytics.languages(session, scope=both).total == 4
+    assert {i.key: i.count for i in analytics.languages(session, scope=both).items} == {"de": 2, "en": 1, "fr": 1}
+    assert analytics.top_terms(session, scope=both).items[0].count == 4
+
+
+def test_utc_days_come_from_the_daily_rollups_and_facets_add_the_ragged_ends(session: Session) -> None:
+    # a mention every 3 hours over 4 days from 28 March 01:30 UTC
+    start = datetime(2026, 3, 28, 1, 30, tzinfo=UTC)
+    for h in range(0, 96, 3):
+        mention(session, start + timedelta(hours=h), lang="en" if h % 2 else "de")
+    rebuild(session)
+    utc = _scope(since=datetime(2026, 3, 28, tzinfo=UTC), until=datetime(2026, 4, 1, tzinfo=UTC))
+    assert [p.count for p in analytics.volume(session, scope=utc).points] == [8, 8, 8, 8]
+    weekly = analytics.sentiment_over_time(session, scope=utc.model_copy(update={"interval": "week"}))
+    assert [p.neutral for p in weekly.points] == [16, 16]  # Monday 30 March starts the second week
+    # a range that starts and ends mid-day: whole days from rollup_day, the ends from rollup_hour
+    ragged = _scope(
+        since=datetime(2026, 3, 28, 5, tzinfo=UTC), until=datetime(2026, 3, 31, 5, tzinfo=UTC), interval="hour"
+    )
+    expected = sum(1 for h in range(0, 96, 3) if ragged.since <= start + timedelta(hours=h) < ragged.until)
+    langs = analytics.languages(session, scope=ragged)
+    assert langs.total == expected == analytics.volume(session, scope=ragged).total
+    in_range = [h for h in range(0, 96, 3) if ragged.since <= start + timedelta(hours=h) < ragged.until]
+    assert {i.key: i.count for i in langs.items} == {
+        "de": sum(1 for h in in_range if h % 2 == 0),
+        "en": sum(1 for h in in_range if h % 2),
+    }

@@ -1,7 +1,10 @@
 """Dashboard numbers for a :class:`Scope`: volume, sentiment, share of voice, facets, tops, emerging terms.
 
-Time series and facets read the hourly rollups (:mod:`resonanz.listening.rollups`), never raw
-mentions: a 90-day hourly chart is at most 2,160 hours x a few values. Hours are UTC; they are
+Time series and facets read the rollups (:mod:`resonanz.listening.rollups`), never raw
+mentions: a 90-day hourly chart is at most 2,160 hours x a few values; facets and range totals
+read whole UTC days from the daily rollups and only the ragged ends hourly. Several queries or
+brands chosen together count each mention once (the rollups' match sets), in every chart and list
+(share of voice compares the chosen items, so there a mention counts for each item it matches). Hours are UTC; they are
 regrouped here into the user's buckets (hour, or day/week starting at local midnight/Monday, so a
 DST day has 23 or 25 hours). Zones with a half-hour offset put each UTC hour in the bucket where it
 starts. Terms, hashtags, links and authors read an even sample of the range (see
@@ -10,13 +13,14 @@ starts. Terms, hashtags, links and authors read an even sample of the range (see
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from resonanz.listening.analytics_buckets import BucketIndex, bucket_bounds, hour_column, rollup_sums, scope_members
+from resonanz.listening.analytics_buckets import BucketIndex, bucket_bounds, range_sums, scope_members, series_sums
 from resonanz.listening.analytics_schemas import (
     Dashboard,
     Facet,
@@ -40,7 +44,7 @@ from resonanz.listening.analytics_tops import (
     tops,
 )
 from resonanz.listening.models import Brand, BrandKind, Query
-from resonanz.listening.rollup_models import Dim, RollupHour, ScopeKind
+from resonanz.listening.rollup_models import Dim, ScopeKind
 from resonanz.sources.models import Source
 
 __all__ = [
@@ -63,22 +67,26 @@ __all__ = [
 ]
 
 
-def volume(session: Session, *, scope: Scope) -> Volume:
-    """Mentions and reach per bucket (buckets without mentions are 0)."""
-    bounds = bucket_bounds(scope)
+def _volume(scope: Scope, bounds: Sequence[datetime], rows: Iterable[Any]) -> Volume:
+    """Rows ``(time, ..., count, reach)``: the time first, count and reach last."""
     counts = [0] * (len(bounds) - 1)
     reach = [0] * (len(bounds) - 1)
     index = BucketIndex(bounds)
-    for hour, n, r in rollup_sums(session, scope, [hour_column(session)]):
-        i = index(hour)
+    for row in rows:
+        i = index(row[0])
         if 0 <= i < len(counts):
-            counts[i] += int(n)
-            reach[i] += int(r)
+            counts[i] += int(row[-2])
+            reach[i] += int(row[-1])
     points = [
         VolumePoint(start=bounds[i].astimezone(scope.zone), end=bounds[i + 1].astimezone(scope.zone), count=c, reach=r)
         for i, (c, r) in enumerate(zip(counts, reach, strict=True))
     ]
     return Volume(interval=scope.interval, tz=scope.tz, points=points, total=sum(counts), reach=sum(reach))
+
+
+def volume(session: Session, *, scope: Scope) -> Volume:
+    """Mentions and reach per bucket (buckets without mentions are 0)."""
+    return _volume(scope, bucket_bounds(scope), series_sums(session, scope, dim=Dim.total))
 
 
 def net_sentiment(positive: int, negative: int, neutral: int) -> float | None:
@@ -87,13 +95,11 @@ def net_sentiment(positive: int, negative: int, neutral: int) -> float | None:
     return (positive - negative) / labelled if labelled else None
 
 
-def sentiment_over_time(session: Session, *, scope: Scope) -> SentimentSeries:
-    """Positive/negative/neutral/unknown per bucket and the net sentiment of each."""
-    bounds = bucket_bounds(scope)
+def _sentiment(scope: Scope, bounds: Sequence[datetime], rows: Iterable[Any]) -> SentimentSeries:
     labels = ("positive", "negative", "neutral", "unknown")
     grid = [dict.fromkeys(labels, 0) for _ in range(len(bounds) - 1)]
     index = BucketIndex(bounds)
-    for hour, sentiment, n, _r in rollup_sums(session, scope, [hour_column(session), RollupHour.value]):
+    for hour, sentiment, n, _r in rows:
         i = index(hour)
         if 0 <= i < len(grid):
             label = sentiment if sentiment in labels else "unknown"
@@ -111,6 +117,12 @@ def sentiment_over_time(session: Session, *, scope: Scope) -> SentimentSeries:
     return SentimentSeries(
         points=points, **totals, net=net_sentiment(totals["positive"], totals["negative"], totals["neutral"])
     )
+
+
+def sentiment_over_time(session: Session, *, scope: Scope) -> SentimentSeries:
+    """Positive/negative/neutral/unknown per bucket and the net sentiment of each."""
+    rows = series_sums(session, scope, dim=Dim.sentiment, by_value=True)
+    return _sentiment(scope, bucket_bounds(scope), rows)
 
 
 def share_of_voice(session: Session, *, scope: Scope) -> ShareOfVoice:
@@ -138,9 +150,8 @@ def share_of_voice(session: Session, *, scope: Scope) -> ShareOfVoice:
     grid = [[0] * len(items) for _ in range(len(bounds) - 1)]
     if members:
         position = {m: i for i, m in enumerate(members)}
-        dims = [RollupHour.scope_kind, RollupHour.scope_id, hour_column(session)]
         index = BucketIndex(bounds)
-        for kind, sid, hour, n, _r in rollup_sums(session, scope, dims, members=members):
+        for kind, sid, hour, n, _r in series_sums(session, scope, dim=Dim.total, by_scope=True, members=members):
             i = index(hour)
             if 0 <= i < len(grid):
                 grid[i][position[(kind, sid)]] += int(n)
@@ -157,53 +168,61 @@ def share_of_voice(session: Session, *, scope: Scope) -> ShareOfVoice:
     return ShareOfVoice(items=items, total=total, points=points)
 
 
-def _facet(rows: Sequence[Any], labels: dict[Any, str] | None = None) -> Facet:
-    total = sum(int(n) for _k, n, _r in rows)
+def _facet(found: dict[tuple[str, str], tuple[int, int]], dim: Dim, labels: dict[str, str] | None = None) -> Facet:
+    rows = [(value, n, r) for (d, value), (n, r) in found.items() if d == dim.value and n]
+    total = sum(n for _k, n, _r in rows)
     items = [
-        FacetItem(
-            key=str(key),
-            label=(labels or {}).get(key, str(key)),
-            count=int(n),
-            reach=int(r),
-            share=int(n) / total if total else 0.0,
-        )
-        for key, n, r in sorted(rows, key=lambda row: (-int(row[1]), str(row[0])))
+        FacetItem(key=key, label=(labels or {}).get(key, key), count=n, reach=r, share=n / total if total else 0.0)
+        for key, n, r in sorted(rows, key=lambda row: (-row[1], row[0]))
     ]
     return Facet(items=items, total=total)
 
 
+def _facet_sums(session: Session, scope: Scope, dims: Sequence[Dim]) -> dict[tuple[str, str], tuple[int, int]]:
+    bounds = bucket_bounds(scope)
+    return range_sums(session, scope_members(session, scope), dims, bounds[0], bounds[-1])
+
+
+def _source_names(session: Session, found: dict[tuple[str, str], tuple[int, int]]) -> dict[str, str]:
+    ids = [int(v) for d, v in found if d == Dim.source.value and v.isdigit() and v != "0"]
+    rows = session.execute(select(Source.id, Source.name).where(Source.id.in_(ids))).all() if ids else []
+    return {str(sid): name for sid, name in rows}
+
+
 def languages(session: Session, *, scope: Scope) -> Facet:
     """Mentions per language code (``""``: not detected)."""
-    return _facet(rollup_sums(session, scope, [RollupHour.value], dim=Dim.lang))
+    return _facet(_facet_sums(session, scope, [Dim.lang]), Dim.lang)
 
 
 def platforms(session: Session, *, scope: Scope) -> Facet:
     """Mentions per platform."""
-    return _facet(rollup_sums(session, scope, [RollupHour.value], dim=Dim.platform))
+    return _facet(_facet_sums(session, scope, [Dim.platform]), Dim.platform)
 
 
 def sources(session: Session, *, scope: Scope) -> Facet:
     """Mentions per configured source (key the source id, label its name; ``0``: no source)."""
-    rows = rollup_sums(session, scope, [RollupHour.value], dim=Dim.source)
-    ids = [int(sid) for sid, _n, _r in rows if sid.isdigit() and sid != "0"]
-    found = session.execute(select(Source.id, Source.name).where(Source.id.in_(ids))).all() if ids else []
-    return _facet(rows, {str(sid): name for sid, name in found})
+    found = _facet_sums(session, scope, [Dim.source])
+    return _facet(found, Dim.source, _source_names(session, found))
 
 
 def dashboard(session: Session, *, scope: Scope) -> Dashboard:
-    """Everything a dashboard shows for ``scope``, in one object (tops read the range once)."""
+    """Everything a dashboard shows for ``scope``, in one object, with shared reads: volume and
+    sentiment from one series read, the three facets from one range read, the top lists from one
+    sample (which emerging terms reuse for the current period)."""
     bounds = bucket_bounds(scope)
+    series = series_sums(session, scope, dim=Dim.sentiment, by_value=True)
+    facets = _facet_sums(session, scope, [Dim.lang, Dim.platform, Dim.source])
     top = tops(session, scope=scope)
     return Dashboard(
         scope=scope,
         range_since=bounds[0].astimezone(scope.zone),
         range_until=bounds[-1].astimezone(scope.zone),
-        volume=volume(session, scope=scope),
-        sentiment=sentiment_over_time(session, scope=scope),
+        volume=_volume(scope, bounds, series),
+        sentiment=_sentiment(scope, bounds, series),
         share_of_voice=share_of_voice(session, scope=scope),
-        languages=languages(session, scope=scope),
-        platforms=platforms(session, scope=scope),
-        sources=sources(session, scope=scope),
+        languages=_facet(facets, Dim.lang),
+        platforms=_facet(facets, Dim.platform),
+        sources=_facet(facets, Dim.source, _source_names(session, facets)),
         top_terms=top.top(top.terms),
         top_hashtags=top.top(top.hashtags),
         top_links=top.top(top.links),

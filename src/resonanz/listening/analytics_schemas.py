@@ -24,8 +24,9 @@ class Scope(BaseModel):
     bucketed by ``interval`` in the zone ``tz`` (IANA name; day and week boundaries are local
     midnights, so a DST day has 23 or 25 hours). The range is widened to whole buckets.
 
-    Given both ``query_ids`` and ``brand_ids``, or several of either, volumes are sums over them: a
-    mention matched by two chosen queries counts for each (a brand counts its queries' mentions once).
+    Given both ``query_ids`` and ``brand_ids``, or several of either, the scope is their union: a
+    mention matched by two chosen queries (or by queries of two chosen brands) counts once, in every
+    chart, facet, top list and total. Share of voice alone compares the chosen items one by one.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")

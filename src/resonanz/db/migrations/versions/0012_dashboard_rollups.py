@@ -1,13 +1,22 @@
-"""daily rollups for the dashboards (reserved for the dashboards work)
+"""daily rollups, match sets and the rollup ledger for the dashboards
 
 Revision ID: 0012
 Revises: 0011
 Create Date: 2026-11-28
+
+The hourly rows gain a ``total`` dimension and every mention a ledger row, which the old rows do
+not have: they are emptied here, and ``resonanz analytics rebuild`` counts the stored mentions
+again (docs/operations.md; without it the dashboards show the mentions analysed from now on).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+from resonanz.db.types import UTCDateTime
 
 revision: str = "0012"
 down_revision: str | None = "0011"
@@ -16,8 +25,57 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    op.execute("DELETE FROM rollup_hour")
+    op.create_table(
+        "rollup_day",
+        sa.Column("scope_kind", sa.String(length=8), nullable=False),
+        sa.Column("scope_id", sa.Integer(), nullable=False),
+        sa.Column("dim", sa.String(length=10), nullable=False),
+        sa.Column("day", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("value", sa.String(length=40), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.Column("reach", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("scope_kind", "scope_id", "dim", "day", "value", name=op.f("pk_rollup_day")),
+        sqlite_with_rowid=False,
+    )
+    with op.batch_alter_table("rollup_day", schema=None) as batch_op:
+        batch_op.create_index("ix_rollup_day_day", ["day"], unique=False)
+    op.create_table(
+        "rollup_set",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("digest", sa.String(length=40), nullable=False),
+        sa.Column("query_ids", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_rollup_set")),
+        sa.UniqueConstraint("digest", name=op.f("uq_rollup_set_digest")),
+    )
+    op.create_table(
+        "rollup_set_query",
+        sa.Column("query_id", sa.Integer(), nullable=False),
+        sa.Column("set_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["set_id"], ["rollup_set.id"], name=op.f("fk_rollup_set_query_set_id_rollup_set"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("query_id", "set_id", name=op.f("pk_rollup_set_query")),
+    )
+    op.create_table(
+        "rollup_mention",
+        sa.Column("mention_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("hour", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("sentiment", sa.String(length=40), nullable=False),
+        sa.Column("lang", sa.String(length=40), nullable=False),
+        sa.Column("platform", sa.String(length=40), nullable=False),
+        sa.Column("source", sa.String(length=40), nullable=False),
+        sa.Column("reach", sa.BigInteger(), nullable=False),
+        sa.Column("scopes", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("mention_id", name=op.f("pk_rollup_mention")),
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table("rollup_mention")
+    op.drop_table("rollup_set_query")
+    op.drop_table("rollup_set")
+    with op.batch_alter_table("rollup_day", schema=None) as batch_op:
+        batch_op.drop_index("ix_rollup_day_day")
+    op.drop_table("rollup_day")
+    op.execute("DELETE FROM rollup_hour")

@@ -43,19 +43,24 @@ from resonanz.sources.models import Source
 CHECKS_PER_LIMIT_S = 5_000
 #: the newest-first walk for samples checks at most this many candidates
 SAMPLE_WALK_ROWS = 5_000
+#: PostgreSQL counts a driver's candidates exactly when its planner expects fewer than this many
+#: (and takes the planner's figure above: there the count would cost the scan's budget)
+PG_PLANNED_ABOVE = 50_000
 _FETCH = 1_000
 
 
 @dataclass
 class Scan:
-    """What the checked scan found. ``checked`` of ``candidates`` (None: not counted) were checked,
-    each ``every``-th candidate; ``stopped``: the deadline came first."""
+    """What the checked scan found. ``checked`` of ``candidates`` (None: not known) were checked,
+    each ``every``-th candidate; ``stopped``: the deadline came first; ``timed_out``: the
+    database's statement limit stopped it (on PostgreSQL the transaction is then aborted)."""
 
     candidates: int | None
     every: int
     checked: int = 0
     matches: int = 0
     stopped: bool = False
+    timed_out: bool = False
     days: Counter[str] = field(default_factory=Counter)
     #: (published_at, id) of the newest matches, when every candidate was checked
     newest: list[tuple[Any, int]] = field(default_factory=list)
@@ -75,9 +80,13 @@ class Scan:
 
     @property
     def estimate(self) -> int | None:
-        """Matches among all candidates, from the share checked (None when nothing was checked)."""
+        """Matches among all candidates, from those checked (None when nothing was checked): a
+        finished sample of every k-th id scales by k; a scan the deadline stopped by the share of
+        the candidates it checked."""
         if self.complete:
             return self.matches
+        if not self.stopped:
+            return self.matches * self.every
         if not self.candidates or not self.checked:
             return None
         return round(self.matches * self.candidates / self.checked)
@@ -91,9 +100,17 @@ def _published() -> ColumnElement[Any]:
 
 def count_candidates(session: Session, plan: SqlPlan, window: Sequence[ColumnElement[bool]]) -> int:
     """How many candidates the scan reads: the mentions the plan's driver expression matches (the
-    index alone counts them), else those its condition selects."""
+    index alone counts them), else those its condition selects. On PostgreSQL the driver's count
+    is the planner's estimate from the index statistics: an exact count reads every candidate's
+    row of ``mention_search`` (0.5–1 s for 150,000 at 1M mentions), which is the scan's budget."""
     if plan.driver is not None:
         ids = count_index(session, plan.driver)
+        if not window and session.get_bind().dialect.name == "postgresql":
+            sql = "EXPLAIN (FORMAT JSON) SELECT mention_id FROM mention_search WHERE vector @@ CAST(:q AS tsquery)"
+            found = session.execute(text(sql), {"q": plan.driver}).scalar()
+            planned = int(found[0]["Plan"]["Plan Rows"])
+            if planned >= PG_PLANNED_ABOVE:
+                return planned
         if not window:
             return int(session.scalar(select(func.count()).select_from(ids.subquery())) or 0)
         return int(session.scalar(select(func.count()).where(Mention.id.in_(ids), *window)) or 0)
@@ -127,8 +144,11 @@ def _rows(
             select(Mention.id, _published(), *columns)
             .select_from(idx.join(Mention.__table__, Mention.id == key))
             .where(match.bindparams(hx=plan.driver), *window)
-            .order_by(key.desc())
         )
+        if session.get_bind().dialect.name != "postgresql":
+            # FTS5 yields its matches in rowid order either way; newest ingested first. PostgreSQL
+            # streams its bitmap scan in table order: a sort would wait for every candidate
+            stmt = stmt.order_by(key.desc())
         if every > 1:
             stmt = stmt.where(key % every == 0)
     else:
@@ -188,9 +208,13 @@ def scan(
         # the statement time limit stopped the scan between two chunks: what was checked stands
         if not out.checked or ("interrupted" not in str(exc) and "statement timeout" not in str(exc)):
             raise
-        out.stopped = True
+        out.stopped = out.timed_out = True
     finally:
         result.close()
+    if out.complete:
+        out.candidates = out.checked  # PostgreSQL's planned figure, made exact
+    elif out.stopped and out.candidates is not None and out.checked >= out.candidates // out.every:
+        out.candidates = None  # the planner's estimate was too low: the total is not known
     out.newest = sorted(newest, reverse=True)
     return out
 

@@ -75,6 +75,8 @@ class DraftResult:
     scanned_share: float = 1.0
     #: the zone the curve's days are in
     zone: str = "UTC"
+    #: the database's statement limit stopped the scan (not only the scan's own deadline)
+    timed_out: bool = field(default=False, repr=False)
     #: 1: the curve counts every match; k > 1: each day's count is estimated from every k-th match
     #: (``count`` stays exact)
     curve_every: int = 1
@@ -84,6 +86,7 @@ class DraftResult:
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("sample_ids")
+        data.pop("timed_out")
         data["curve"] = [{"day": d, "count": c} for d, c in self.curve]
         return data
 
@@ -159,7 +162,7 @@ def try_query(
             _checked(session, compiled, plan, window, samples, budget, started, time_limit_s, days, result)
     # outside the time limit (the scan may have used it up); a PostgreSQL timeout aborted the
     # transaction, so a scan stopped by it shows no samples
-    if result.sample_ids and not (result.truncated and session.get_bind().dialect.name == "postgresql"):
+    if result.sample_ids and not (result.timed_out and session.get_bind().dialect.name == "postgresql"):
         with suppress(OperationalError):
             _fetch_samples(session, result)
     result.elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
@@ -274,9 +277,10 @@ def _checked(
     out.curve = sorted((day, n * found.every) for day, n in found.days.items())
     out.count = found.matches
     out.estimate = found.estimate
+    out.timed_out = found.timed_out
     if found.complete:
         out.sample_ids = [mid for _, mid in found.newest]
-    elif samples:
+    elif samples and not (found.timed_out and session.get_bind().dialect.name == "postgresql"):
         deadline = started + SAMPLE_SHARE * time_limit_s
         out.sample_ids = newest_matches(session, compiled, plan, window, samples, deadline=deadline)
 

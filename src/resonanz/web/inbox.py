@@ -6,6 +6,12 @@ cases, their own and unrouted ones; managers and admins all), so a case outside 
 Post text is untrusted: the template escapes it and post HTML goes through :func:`sanitise_html`,
 exactly as on the mention page. Forms that change a case live in :mod:`resonanz.web.inbox_forms`;
 every one carries the CSRF token and the case version the page showed.
+
+Besides the conversation the case page is the case's record: why routing chose the team and
+colleague (the last routing decision), the SLA clock (first response and resolution: due, done,
+met / breached / running), the audit trail of the case and of its replies (assignment, experts
+brought in, approvals, sends), and our sent replies: a reply whose own post has not come back
+through a pull has no mention, so its text is shown from the reply (escaped like every text).
 """
 
 from __future__ import annotations

@@ -122,3 +122,25 @@ def test_first_pull_reads_one_page_and_a_page_of_dropped_items_is_not_the_end() 
     got = []
     walked = walk_newest_first(window, lambda t, n: next(pages), lambda i, _p, _n: got.append(i), max_pages=5)
     assert got == ["m", "no-id"] and walked.complete  # items without a key or time always come
+
+
+def test_xs_since_id_mark_moves_only_after_a_complete_walk() -> None:
+    from resonanz.connectors.x.connector import SinceId
+
+    assert SinceId.load({}).finish(complete=False) == {}  # a first pull that got nothing stays first
+    mark = SinceId.load({"since_id": "100"})
+    pages = iter([Page([Entry("120", None, "a"), Entry("119", None, "b")], "t2", exhausted=True)])
+    got: list[str] = []
+    walked = walk_newest_first(mark, lambda t, n: next(pages), lambda i, _p, _n: got.append(i), max_pages=3,
+                               resume_key="next_token")  # fmt: skip
+    assert got == ["a", "b"] and walked.exhausted and not walked.complete
+    assert walked.state == {"since_id": "100", "pending": {"next_token": "t2", "newest": "120"}}
+    mark = SinceId.load(walked.state)
+    asked: list[str | None] = []
+
+    def fetch(token: str | None, _n: int) -> Page:
+        asked.append(token)
+        return Page([Entry("99", None, "c")], None)
+
+    walked = walk_newest_first(mark, fetch, lambda i, _p, _n: got.append(i), max_pages=3, resume_key="next_token")
+    assert asked == ["t2"] and walked.complete and walked.state == {"since_id": "120"}

@@ -11,8 +11,9 @@ and Bluesky, Reddit and the App Store connectors each carried their own. The rul
   item the window has seen is skipped, an item without a time or key is always handed over;
 * the walk is *complete* when it reached the mark, when this is the window's first pull (the
   newest page only), or when the platform has no older page; only a complete walk moves the mark;
-* a rate limit used up after a page (``Page.exhausted``) stops the walk incomplete, with the next
-  page's token kept as ``resume`` so the next pull goes on from there;
+* a rate limit used up after a page (``Page.exhausted``) stops the walk — incomplete unless that
+  page was the last one needed — with the next page's token kept as ``resume`` so the next pull
+  goes on from there;
 * ``max_pages`` reached before any of that: incomplete too (``capped``; the connector warns).
 
 The connector keeps everything platform-specific: how a page is fetched and parsed into
@@ -23,9 +24,34 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from resonanz.connectors.windows import Window
+
+class Mark(Protocol):
+    """How far a stream has been read. :class:`~resonanz.connectors.windows.Window` (by time,
+    with overlap and seen ids) is the usual one; X's exact ``since_id`` is another."""
+
+    @property
+    def first(self) -> bool:
+        """Never read: the walk takes the newest page only."""
+        ...
+
+    @property
+    def pending(self) -> dict[str, Any] | None:
+        """The unfinished rest of an earlier walk (where ``resume_key`` finds its token)."""
+        ...
+
+    def reached_since(self, at: float) -> bool:
+        """True for an item older than what is to be read (the walk has reached the mark)."""
+        ...
+
+    def admit(self, key: str, at: float | None) -> bool:
+        """True when the item is to be handed over (new, or nothing to compare it by)."""
+        ...
+
+    def finish(self, *, complete: bool, resume: dict[str, Any] | None = None, more: bool = False) -> dict[str, Any]:
+        """The state to store after the walk."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -66,7 +92,7 @@ class Walked:
 
 
 def walk_newest_first(
-    window: Window,
+    window: Mark,
     fetch: Callable[[str | None, int], Page | None],
     emit: Callable[[Any, int, int], None],
     *,
@@ -91,15 +117,12 @@ def walk_newest_first(
             if entry.at is not None and window.reached_since(entry.at):
                 reached = True
                 continue
-            if entry.at is None or not entry.key or window.offer(entry.key, entry.at):
+            if window.admit(entry.key, entry.at):
                 emit(entry.item, page_no, index)
-        if page.exhausted:
-            exhausted = True
-            token = page.token
-            break
         token = page.token
-        if reached or window.first or page.empty or not token:
-            complete = True
+        complete = reached or window.first or page.empty or not token
+        exhausted = page.exhausted
+        if complete or exhausted:
             break
     else:
         capped = True

@@ -83,6 +83,11 @@ class Window:
         self.seen[key] = at
         return True
 
+    def admit(self, key: str, at: float | None) -> bool:
+        """True when an item is to be handed over: new to the window, or without a key or a time
+        to compare (the :class:`~resonanz.connectors.page_walk.Mark` contract)."""
+        return at is None or not key or self.offer(key, at)
+
     def reached_since(self, at: float) -> bool:
         """True once paging has gone past the point to read back to."""
         since = self.since

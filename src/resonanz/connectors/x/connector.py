@@ -5,7 +5,8 @@ below by ``since_id``. A pull walks down from the newest post to the stored ``si
 pass that reaches it (no ``next_token`` left) moves ``since_id`` up to the newest id seen. A pass
 that stops early (``max_pages``, the rate limit running out) stores the ``next_token`` and the
 newest id as ``pending``, and the next pull finishes that gap first. The first pull of a stream
-takes the newest page only.
+takes the newest page only. The walk is the shared
+:func:`~resonanz.connectors.page_walk.walk_newest_first` with :class:`SinceId` as its mark.
 
 **Rate limits.** X sends ``x-rate-limit-remaining`` and ``x-rate-limit-reset`` (Unix seconds) on
 every answer: a ``429`` waits until the reset, and a pull stops early when ``remaining`` hits 0.
@@ -35,6 +36,7 @@ from resonanz.connectors.base import (
     read_secret,
 )
 from resonanz.connectors.http_api import MalformedBodyError, Response, call, compact_json
+from resonanz.connectors.page_walk import Entry, Page, walk_newest_first
 from resonanz.connectors.x.oauth1 import authorization
 from resonanz.connectors.x.parse import PLATFORM, parse_tweet
 from resonanz.errors import ConnectorPermanentError, ConnectorTransientError
@@ -60,6 +62,43 @@ GUIDANCE = {
 
 def id_order(value: str) -> tuple[int, str]:
     return len(value), value
+
+
+class SinceId:
+    """X's position in a stream, a :class:`~resonanz.connectors.page_walk.Mark`: ``since_id``,
+    the newest post a complete walk reached (X answers only newer ones, so nothing is re-read and
+    no overlap is needed), and ``pending``, the ``next_token`` and newest id of a walk that stopped
+    early (finished first by the next pull, before ``since_id`` moves up)."""
+
+    def __init__(self, since: str | None, pending: dict[str, Any] | None) -> None:
+        self.since = since
+        self.pending = pending
+        self.newest: str | None = (pending or {}).get("newest")
+
+    @classmethod
+    def load(cls, state: Any) -> SinceId:
+        state = state if isinstance(state, dict) else {}
+        since, pending = state.get("since_id"), state.get("pending")
+        return cls(str(since) if since else None, pending if isinstance(pending, dict) and pending else None)
+
+    @property
+    def first(self) -> bool:
+        return self.since is None and self.pending is None
+
+    def reached_since(self, at: float) -> bool:
+        return False  # X bounds the answer by since_id itself
+
+    def admit(self, key: str, at: float | None) -> bool:
+        self.newest = max([key, *([self.newest] if self.newest else [])], key=id_order)
+        return True
+
+    def finish(self, *, complete: bool, resume: dict[str, Any] | None = None, more: bool = False) -> dict[str, Any]:
+        if complete:
+            return {"since_id": self.newest or self.since}
+        if self.since is None and self.newest is None and not (resume or {}).get("next_token"):
+            return {}  # a first pull that got nothing stays a first pull
+        return {"since_id": self.since, "pending": {"next_token": (resume or {}).get("next_token"),
+                                                    "newest": self.newest}}  # fmt: skip
 
 
 class XConfig(BaseModel):
@@ -157,15 +196,11 @@ class XConnector(Connector):
     def _walk(self, client: httpx.Client, result: PullResult, key: str, path: str, params: dict[str, Any],
               headers: dict[str, str], state: dict[str, Any]) -> tuple[dict[str, Any], bool]:  # fmt: skip
         """One stream down to ``since_id``; (new state, rate limit used up)."""
-        since: str | None = state.get("since_id")
-        stored = state.get("pending")
-        pending: dict[str, Any] = stored if isinstance(stored, dict) else {}
-        token: str | None = pending.get("next_token")
-        newest: str | None = pending.get("newest")
-        first = since is None and not pending
-        for page in range(1, self.cfg.max_pages + 1):
+        mark = SinceId.load(state)
+
+        def fetch(token: str | None, page: int) -> Page | None:
             query = {**params, **FIELDS, "max_results": self.cfg.max_results}
-            query.update({"since_id": since} if since else {})
+            query.update({"since_id": mark.since} if mark.since else {})
             query.update({"pagination_token": token} if token else {})
             what = f"{key}, page {page}"
             response = self._send(client, "GET", self.cfg.api_base.rstrip("/") + path, what=what, params=query,
@@ -177,22 +212,28 @@ class XConnector(Connector):
                     raise MalformedBodyError("the answer has no 'data' list")
             except MalformedBodyError as exc:
                 result.rejected.append(Rejected(payload=response.body, reason=str(exc), location=what, stage="fetch"))
-                return state, False
+                return None
             users = {u.get("id"): u for u in (body.get("includes") or {}).get("users") or [] if isinstance(u, dict)}
-            for n, tweet in enumerate(tweets):
-                if isinstance(tweet, dict) and tweet.get("id"):
-                    newest = max([str(tweet["id"]), *([newest] if newest else [])], key=id_order)
-                    payload = compact_json({"tweet": tweet, "author": users.get(tweet.get("author_id"), {})})
-                    result.items.append(RawItem(payload=payload, location=f"{what}, post {n + 1}"))
-            token = (body.get("meta") or {}).get("next_token")
+            entries = [
+                Entry(str(tweet["id"]), None, (tweet, users.get(tweet.get("author_id"), {}), f"{what}, post {n + 1}"))
+                for n, tweet in enumerate(tweets)
+                if isinstance(tweet, dict) and tweet.get("id")
+            ]
             remaining = response.headers.get("x-rate-limit-remaining")
-            if first or not token:
-                return {"since_id": newest or since}, False
-            if remaining is not None and remaining.strip() == "0":
+            exhausted = remaining is not None and remaining.strip() == "0"
+            token = (body.get("meta") or {}).get("next_token")
+            if exhausted and token and not mark.first:
                 result.warnings.append(f"X's rate limit is used up after {what}; the next pull goes on from here")
-                return {"since_id": since, "pending": {"next_token": token, "newest": newest}}, True
-        result.warnings.append(f"{key}: stopped after max_pages={self.cfg.max_pages}; the next pull goes on")
-        return {"since_id": since, "pending": {"next_token": token, "newest": newest}}, False
+            return Page(entries, token, exhausted=exhausted, sent=len(tweets))
+
+        def emit(item: tuple[dict[str, Any], dict[str, Any], str], _page: int, _index: int) -> None:
+            tweet, author, location = item
+            result.items.append(RawItem(payload=compact_json({"tweet": tweet, "author": author}), location=location))
+
+        walked = walk_newest_first(mark, fetch, emit, max_pages=self.cfg.max_pages, resume_key="next_token")
+        if walked.capped:
+            result.warnings.append(f"{key}: stopped after max_pages={self.cfg.max_pages}; the next pull goes on")
+        return walked.state, walked.exhausted and not walked.complete
 
     @classmethod
     def parse(cls, item: RawItem) -> MentionIn:

@@ -7,11 +7,13 @@ newest first) finds videos for ``search_queries`` and adds them to the watched o
 in the cursor.
 
 **Cursor.** Threads come newest first (``order=time``) in pages linked by ``nextPageToken``; the
-API has no "since". Per stream the cursor keeps the newest ``publishedAt`` handed over (``hwm``)
-and the comments of the threads of the hour before it with their ``updatedAt``. A pull reads pages
-until one reaches an hour below ``hwm``, handing over what is new or edited. The first pull of a
-stream takes its first page only, and nothing older than that page (``floor``) is read later.
-A thread's replies come with it (up to five, as the API embeds them).
+API has no "since". Per stream the cursor is a :class:`~resonanz.connectors.windows.Window` on the
+threads' ``publishedAt`` with an hour of overlap, walked by
+:func:`~resonanz.connectors.page_walk.walk_newest_first`: a pull reads pages until one reaches an
+hour below the mark, handing over each comment that is new or edited (keyed by its id and times)
+and skipping the rest; only a walk that reaches the mark moves it. The first pull of a stream takes
+its first page only, and nothing older than that page (``floor``) is read later. A thread's
+replies come with it (up to five, as the API embeds them).
 
 **Quota and errors.** ``403`` with reason ``quotaExceeded`` / ``rateLimitExceeded`` is transient:
 the daily quota resets at midnight Pacific time, which is when the source tries again.
@@ -43,6 +45,8 @@ from resonanz.connectors.base import (
     read_secret,
 )
 from resonanz.connectors.http_api import MalformedBodyError, Response, call, compact_json
+from resonanz.connectors.page_walk import Entry, Page, walk_newest_first
+from resonanz.connectors.windows import Window
 from resonanz.connectors.youtube.parse import PLATFORM, parse_comment, top_level_id
 from resonanz.errors import ConnectorPermanentError, ConnectorTransientError
 from resonanz.mentions.schemas import MentionIn
@@ -198,20 +202,21 @@ class YouTubeConnector(Connector):
 
     def _pull_stream(self, client: httpx.Client, key: str, result: PullResult, stream: str, selector: dict[str, str],
                      state: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
-        hwm = state.get("hwm") if isinstance(state.get("hwm"), int | float) else None
-        floor = state.get("floor") if isinstance(state.get("floor"), int | float) else None
-        seen: dict[str, str] = dict(state.get("seen") or {})
-        threads_at: dict[str, float] = {k: float(v) for k, v in (state.get("threads") or {}).items()}
-        newest, oldest, more = hwm, None, False
-        page_token: str | None = None
-        for page in range(1, (1 if hwm is None else self.cfg.max_pages) + 1):
+        """One stream's threads, newest first, down to an hour below the mark.
+
+        Every comment of a thread is an entry at the *thread's* time (that is what the API sorts
+        and the mark measures), keyed by its id, ``publishedAt`` and ``updatedAt``: a new reply
+        or an edit within the overlap is a new key and comes again; the rest is skipped."""
+        window = Window.load(state, overlap_s=OVERLAP_S)
+
+        def fetch(page_token: str | None, page: int) -> Page | None:
             params = {"part": "snippet,replies", "order": "time", "maxResults": 100, "textFormat": "html",
                       "key": key, **selector, **({"pageToken": page_token} if page_token else {})}  # fmt: skip
             what = f"the comment threads of {stream}, page {page}"
             response = self._get(client, "/commentThreads", params, what)
             if response.status in (403, 404):
                 result.warnings.append(f"{stream} skipped: {', '.join(sorted(reasons_of(response)))}")
-                break
+                return None
             try:
                 data = response.json()
                 threads = data.get("items") if isinstance(data, dict) else None
@@ -219,44 +224,31 @@ class YouTubeConnector(Connector):
                     raise MalformedBodyError("the answer has no 'items' list")
             except MalformedBodyError as exc:
                 result.rejected.append(Rejected(payload=response.body, reason=str(exc), location=what, stage="fetch"))
-                return state  # this stream's position stays
-            reached = False
+                return None  # this stream's position stays
+            entries = []
             for n, thread in enumerate(threads):
-                top = ((thread.get("snippet") or {}).get("topLevelComment") or {}) if isinstance(thread, dict) else {}
+                snippet = (thread.get("snippet") or {}) if isinstance(thread, dict) else {}
+                top = snippet.get("topLevelComment") or {}
                 at = _time((top.get("snippet") or {}).get("publishedAt"))
-                below = floor if hwm is None else max(hwm - OVERLAP_S, floor or 0)
-                if at is not None and below is not None and at < below:
-                    reached = True  # older than what this stream reads (or before the source began)
-                    continue
-                info = {k: v for k, v in (thread.get("snippet") or {}).items() if k != "topLevelComment"}
+                info = {k: v for k, v in snippet.items() if k != "topLevelComment"}
                 comments = [top, *((thread.get("replies") or {}).get("comments") or [])]
                 for m, comment in enumerate(comments):
-                    self._offer(result, seen, comment, info if m == 0 else {}, f"{what}, thread {n + 1}")
-                if at is not None:
-                    newest = at if newest is None else max(newest, at)
-                    oldest = at if oldest is None else min(oldest, at)
-                    threads_at[top_level_id(str(top.get("id") or ""))] = at
-            page_token = data.get("nextPageToken")
-            more = bool(page_token)
-            if reached or not page_token:
-                break
-        if hwm is None and more and oldest is not None:
-            floor = oldest  # the first pull took the newest page: nothing older is read later
-        keep_from = (newest or 0) - OVERLAP_S
-        threads_at = {k: t for k, t in threads_at.items() if t >= keep_from}
-        kept = {k: v for k, v in seen.items() if top_level_id(k) in threads_at}
-        return {"hwm": newest, "floor": floor, "seen": kept, "threads": threads_at}
+                    if not isinstance(comment, dict) or not comment.get("id"):
+                        continue
+                    stamp = comment.get("snippet") or {}
+                    entry_key = f"{comment['id']}|{stamp.get('publishedAt')}|{stamp.get('updatedAt')}"
+                    item = (comment, info if m == 0 else {}, f"{what}, thread {n + 1}")
+                    entries.append(Entry(entry_key, at, item))
+            return Page(entries, data.get("nextPageToken"), sent=len(threads))
 
-    def _offer(self, result: PullResult, seen: dict[str, str], comment: Any, thread: dict[str, Any],
-               location: str) -> None:  # fmt: skip
-        if not isinstance(comment, dict) or not comment.get("id"):
-            return
-        snippet = comment.get("snippet") or {}
-        stamp = f"{snippet.get('publishedAt')}|{snippet.get('updatedAt')}"
-        if seen.get(str(comment["id"])) == stamp:
-            return
-        seen[str(comment["id"])] = stamp
-        result.items.append(RawItem(payload=compact_json({"comment": comment, "thread": thread}), location=location))
+        def emit(item: tuple[dict[str, Any], dict[str, Any], str], _page: int, _index: int) -> None:
+            comment, thread, location = item
+            payload = compact_json({"comment": comment, "thread": thread})
+            result.items.append(RawItem(payload=payload, location=location))
+
+        # no resume token: YouTube's page tokens are not promised to outlive a pull (a stale one is a
+        # 400); an unfinished walk starts at the newest page again and the mark waits for it
+        return walk_newest_first(window, fetch, emit, max_pages=self.cfg.max_pages).state
 
     @classmethod
     def parse(cls, item: RawItem) -> MentionIn:

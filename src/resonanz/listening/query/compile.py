@@ -1,5 +1,5 @@
-"""Tree -> a test function over a :class:`~resonanz.listening.query.match.PreparedDoc`, and the
-query's anchors for the :class:`~resonanz.listening.query.match.Matcher`.
+"""Tree -> a test function over a :class:`~resonanz.listening.query.match.PreparedDoc` (the
+:class:`~resonanz.listening.query.match.Matcher` plans many queries at once with :mod:`.scan`).
 
 This module *is* the semantics of the language; the SQL translation
 (:mod:`resonanz.listening.history`) either says the same thing to the index or lets this module
@@ -33,8 +33,6 @@ if TYPE_CHECKING:
 
 Test = Callable[["PreparedDoc"], bool]
 Spans = Callable[["PreparedDoc"], list[tuple[int, int]]]
-#: ("w", word): the word occurs; ("p", stem): a word starting with stem occurs
-Anchor = tuple[str, str]
 
 
 @dataclass(frozen=True)
@@ -45,10 +43,6 @@ class CompiledQuery:
     tree: ast.Node
     normalized: str
     test: Test
-    anchors: frozenset[Anchor] | None  # None: no word is required (e.g. only fields)
-    #: True when containing any anchor word *is* a match (a word, or an OR of words): the
-    #: matcher then needs no exact check
-    anchors_decide: bool = False
 
 
 def compile_query(text: str) -> CompiledQuery:
@@ -59,10 +53,7 @@ def compile_query(text: str) -> CompiledQuery:
 
 def compile_tree(tree: ast.Node, *, text: str | None = None) -> CompiledQuery:
     normalized = ast.to_text(tree)
-    decide = isinstance(tree, ast.Term) or (
-        isinstance(tree, ast.Or) and all(isinstance(c, ast.Term) for c in tree.children)
-    )
-    return CompiledQuery(text if text is not None else normalized, tree, normalized, _test(tree), anchors(tree), decide)
+    return CompiledQuery(text if text is not None else normalized, tree, normalized, node_test(tree))
 
 
 def pattern_regex(pattern: str) -> re.Pattern[str]:
@@ -108,15 +99,18 @@ def _any(parts: tuple[Test, ...]) -> Test:
     return test
 
 
-def _test(node: ast.Node) -> Test:
-    # Hot path (every candidate query of every mention): closures over plain values, set
-    # membership and substring tests on the joined words; no generator per call.
+def node_test(node: ast.Node) -> Test:
+    """The exact test of one node (and its children) over a prepared mention."""
+    # Checking one query (a draft, history candidates, alerts, routing): closures over plain
+    # values and substring tests on the joined words, no generator per call. The matcher answers
+    # words, phrases and prefixes from its automaton instead (:mod:`.scan`) and calls these
+    # closures only for the other leaves.
     if isinstance(node, ast.Term):
-        word = node.word
-        return lambda d: word in d.word_set
+        key = f" {node.word} "
+        return lambda d: key in d.joined
     if isinstance(node, ast.Phrase):
-        first, needle = node.words[0], " " + " ".join(node.words) + " "
-        return lambda d: first in d.word_set and needle in d.joined
+        needle = " " + " ".join(node.words) + " "
+        return lambda d: needle in d.joined
     if isinstance(node, ast.Pattern):
         if node.is_prefix:
             stem = " " + node.pattern[:-1]
@@ -131,62 +125,19 @@ def _test(node: ast.Node) -> Test:
     if isinstance(node, ast.Handle):
         return _handle_test(node.handle)
     if isinstance(node, ast.Not):
-        inner = _test(node.child)
+        inner = node_test(node.child)
         return lambda d: not inner(d)
     if isinstance(node, ast.And):
-        return _all(tuple(_test(c) for c in node.children))
+        return _all(tuple(node_test(c) for c in node.children))
     if isinstance(node, ast.Or):
-        return _any(tuple(_test(c) for c in node.children))
+        return _any(tuple(node_test(c) for c in node.children))
     return _near_test(node)
-
-
-class _Codegen:
-    """The query as one Python function: ``def test(d): s = d.word_set; j = d.joined; return
-    (c0 in s and (c1 in j or not c2 in s))``. One call per query instead of one closure call per
-    node (the matcher's hot path); values are bound by name (``c0`` …), never pasted into code.
-    Means the same as :func:`_test`, whose closures it calls for the rarer leaves."""
-
-    def __init__(self) -> None:
-        self.names: dict[str, object] = {}
-
-    def const(self, value: object) -> str:
-        name = f"c{len(self.names)}"
-        self.names[name] = value
-        return name
-
-    def expr(self, node: ast.Node) -> str:
-        if isinstance(node, ast.Term):
-            return f"({self.const(node.word)} in s)"
-        if isinstance(node, ast.Phrase):
-            first, needle = self.const(node.words[0]), self.const(" " + " ".join(node.words) + " ")
-            return f"({first} in s and {needle} in j)"
-        if isinstance(node, ast.Pattern) and node.is_prefix:
-            return f"({self.const(' ' + node.pattern[:-1])} in j)"
-        if isinstance(node, ast.Field) and node.name in ("lang", "platform", "sentiment", "intent"):
-            return f"(d.doc.{node.name} == {self.const(node.value)})"
-        if isinstance(node, ast.Not):
-            return f"(not {self.expr(node.child)})"
-        if isinstance(node, (ast.And, ast.Or)):
-            joiner = " and " if isinstance(node, ast.And) else " or "
-            return "(" + joiner.join(self.expr(c) for c in node.children) + ")"
-        return f"{self.const(_test(node))}(d)"
-
-
-def generated_test(node: ast.Node) -> Test:
-    gen = _Codegen()
-    body = gen.expr(node)
-    source = f"def test(d):\n    s = d.word_set\n    j = d.joined\n    return {body}\n"
-    namespace: dict[str, object] = dict(gen.names)
-    exec(compile(source, "<listening query>", "exec"), namespace)  # noqa: S102 - our own code, values bound by name
-    test = namespace["test"]
-    assert callable(test)
-    return test
 
 
 def _handle_test(handle: str) -> Test:
     if "@" in handle:
         return lambda d: handle in d.handles
-    return lambda d: any(h == handle or h.split("@", 1)[0] == handle for h in d.handles)
+    return lambda d: handle in d.handle_names
 
 
 def _field_test(node: ast.Field) -> Test:
@@ -217,7 +168,7 @@ def spans(node: ast.Node) -> Spans:
     """Occurrences of a NEAR operand as (first, last) word indexes."""
     if isinstance(node, ast.Term):
         word = node.word
-        return lambda d: [(p, p) for p in d.positions.get(word, ())]
+        return lambda d: [(p, p) for p in d.word_positions(word)]
     if isinstance(node, ast.Phrase):
         phrase, extra = node.words, len(node.words) - 1
         return lambda d: [(p, p + extra) for p in d.phrase_starts(phrase)]
@@ -231,13 +182,17 @@ def spans(node: ast.Node) -> Spans:
 
 def _near_test(node: ast.Node) -> Test:
     assert isinstance(node, ast.Near), node
+    # both sides present at all? (substring tests) before any positions are listed
+    left_present, right_present = node_test(node.left), node_test(node.right)
+    positions = near_positions_test(node)
+    return lambda d: left_present(d) and right_present(d) and positions(d)
+
+
+def near_positions_test(node: ast.Near) -> Test:
+    """NEAR's test on word positions alone: callers have checked that both sides occur."""
     left, right, distance, ordered = spans(node.left), spans(node.right), node.distance, node.ordered
-    # both sides present at all? (set and substring tests) before any positions are listed
-    left_present, right_present = _test(node.left), _test(node.right)
 
     def test(d: PreparedDoc) -> bool:
-        if not (left_present(d) and right_present(d)):
-            return False
         lefts, rights = left(d), right(d)
         for ls, le in lefts:
             for rs, re_ in rights:
@@ -248,46 +203,3 @@ def _near_test(node: ast.Node) -> Test:
         return False
 
     return test
-
-
-# -- anchors -------------------------------------------------------------------------------------
-
-
-def _score(anchor_set: frozenset[Anchor]) -> tuple[int, int, int]:
-    """Lower is better: few anchors, whole words over stems, long over short."""
-    return (len(anchor_set), sum(kind == "p" for kind, _ in anchor_set), -min(len(v) for _, v in anchor_set))
-
-
-def anchors(node: ast.Node) -> frozenset[Anchor] | None:
-    """Words of which every matching mention contains at least one (None: no such set)."""
-    if isinstance(node, ast.Term):
-        return frozenset({("w", node.word)})
-    if isinstance(node, ast.Phrase):
-        return frozenset({("w", max(node.words, key=len))})
-    if isinstance(node, ast.Pattern):
-        prefix = node.literal_prefix
-        return frozenset({("p", prefix)}) if len(prefix) >= 2 else None
-    if isinstance(node, (ast.Hashtag, ast.Handle)):
-        from resonanz.mentions.tokens import words
-
-        parts = words(node.tag if isinstance(node, ast.Hashtag) else node.handle)
-        return frozenset({("w", max(parts, key=len))}) if parts else None
-    if isinstance(node, ast.Field):
-        if node.name == "has" and node.value == "link":
-            return frozenset({("w", "http"), ("w", "https"), ("w", "www")})
-        return None
-    if isinstance(node, ast.Not):
-        return None
-    if isinstance(node, ast.Near):
-        options = [a for a in (anchors(node.left), anchors(node.right)) if a]
-        return min(options, key=_score) if options else None
-    if isinstance(node, ast.And):
-        options = [a for a in map(anchors, node.children) if a]
-        return min(options, key=_score) if options else None
-    union: set[Anchor] = set()
-    for child in node.children:
-        found = anchors(child)
-        if found is None:
-            return None
-        union |= found
-    return frozenset(union)

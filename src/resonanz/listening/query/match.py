@@ -1,22 +1,25 @@
 """Checking mentions against many queries at once.
 
-A mention is prepared once (:class:`PreparedDoc`: folded text, its index words, and lazily the
-word positions, hashtags, handles and links). The :class:`Matcher` keeps an inverted index from
-each query's *anchor* words (:func:`resonanz.listening.query.compile.anchors`: words one of which
-every match must contain) to the queries, so a mention costs one set intersection with its words,
-and only the few queries whose anchors it contains (plus those that have none, e.g. field-only
-queries) are evaluated exactly. 1,000 queries do not cost 1,000 passes.
+A mention is prepared once (:class:`PreparedDoc`: folded text and its words joined with one space
+around each; lazily the word list and positions, hashtags, handles and links). The
+:class:`Matcher` puts every text leaf of every query (words, phrases, prefixes) into one
+Aho–Corasick automaton (:mod:`.scan`): one pass in C over the joined words finds all of them, each
+query's *anchors* among them pick the few queries that may match, queries that are a leaf or an OR
+of leaves are decided by that alone, and the rest run one generated check that reads the found
+leaves. 1,000 queries do not cost 1,000 passes, nor one Python lookup per word.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
+import ahocorasick  # type: ignore[import-not-found]
+
 from resonanz.analysis.stages.entities import _HANDLE, _HASHTAG, _URL, _trim_url
+from resonanz.listening.query.scan import MARKS, Atoms, Check, plan
 from resonanz.mentions.text import fold
 from resonanz.mentions.tokens import words
 
@@ -24,6 +27,7 @@ if TYPE_CHECKING:
     from resonanz.listening.query.compile import CompiledQuery
 
 K = TypeVar("K", bound=Hashable)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,62 +46,109 @@ class Doc:
     intent: str | None = None
 
 
-class PreparedDoc:
-    """A :class:`Doc` with its folded words; the rest is computed when a query first asks."""
+class _lazy(Generic[T]):  # noqa: N801 - used like functools.cached_property
+    """``functools.cached_property`` without its lock (Python 3.11 takes one on every first
+    access, a measurable share of matching a mention): the value computed on first access is
+    stored in the instance ``__dict__``, which later accesses read directly."""
 
-    __slots__ = ("__dict__", "doc", "folded", "joined", "word_list", "word_set")
+    def __init__(self, func: Callable[[Any], T]) -> None:
+        self.func = func
+        self.name = func.__name__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Any, owner: type | None = None) -> T:
+        value = obj.__dict__[self.name] = self.func(obj)
+        return value
+
+
+class PreparedDoc:
+    """A :class:`Doc` with its folded text and index words; the rest is computed when a query
+    first asks."""
+
+    __slots__ = ("__dict__", "doc", "folded", "joined", "word_list")
 
     def __init__(self, doc: Doc, *, folded: str | None = None) -> None:
         """``folded``: the body ingest already folded for the index (``index_body(title, text)``),
         so a mention is not folded twice on its way in."""
         self.doc = doc
         # the same body the full-text index gets (mentions.search_index.index_body)
-        self.folded = folded if folded is not None else fold(f"{doc.title}\n{doc.text}" if doc.title else doc.text)
-        self.word_list = words(self.folded)
-        self.word_set = frozenset(self.word_list)
-        # The words with one space around each: a phrase or a word prefix is a substring test
-        # (" deutsche bahn ", " verspaet") that runs in C, no loop over words in Python. Made
-        # here, not lazily: cheaper than a cached_property's first access.
+        self.folded = folded = (
+            folded if folded is not None else fold(f"{doc.title}\n{doc.text}" if doc.title else doc.text)
+        )
+        # ASCII text (most posts) is split by the index's own ASCII rule (letters and digits are
+        # word characters, everything else separates: resonanz.mentions.tokens.words) with one
+        # C-level translate and split; other text takes words() itself.
+        self.word_list = folded.translate(_ASCII_SPLIT).split() if folded.isascii() else words(folded)
+        # The words with one space around each: a word, a phrase or a word prefix is a substring
+        # (" bahn ", " deutsche bahn ", " verspaet") found in C, no loop over words in Python.
         self.joined = " " + " ".join(self.word_list) + " "
 
-    @cached_property
+    @_lazy
+    def word_set(self) -> frozenset[str]:
+        return frozenset(self.word_list)
+
+    def word_positions(self, word: str) -> list[int]:
+        """Where ``word`` stands, by C-level list search: NEAR asks this for a word or two of a
+        mention that it knows contains them, cheaper than a dict of every word's positions."""
+        found: list[int] = []
+        word_list, at = self.word_list, -1
+        for _ in range(word_list.count(word)):
+            at = word_list.index(word, at + 1)
+            found.append(at)
+        return found
+
+    @_lazy
     def positions(self) -> dict[str, list[int]]:
         found: dict[str, list[int]] = {}
         for index, word in enumerate(self.word_list):
             found.setdefault(word, []).append(index)
         return found
 
-    @cached_property
+    @_lazy
     def raw(self) -> str:
         doc = self.doc
         return f"{doc.title}\n{doc.text}" if doc.title else doc.text
 
-    @cached_property
+    @_lazy
     def urls(self) -> list[str]:
         raw = self.raw
         if "://" not in raw and "www." not in raw.lower():
             return []
         return [u for u in (_trim_url(m) for m in _URL.findall(raw)) if u]
 
-    @cached_property
+    @_lazy
     def _rest(self) -> str:
         """The text with links blanked out, as the entities stage reads tags and handles."""
         return _URL.sub(" ", self.raw) if self.urls else self.raw
 
-    @cached_property
+    @_lazy
     def hashtags(self) -> frozenset[str]:
+        # no '#' at all (most posts): no need to find and blank out the links first
+        doc = self.doc
+        if "#" not in doc.text and not (doc.title and "#" in doc.title):
+            return frozenset()
         rest = self._rest
         return frozenset(fold(tag) for tag in _HASHTAG.findall(rest)) if "#" in rest else frozenset()
 
-    @cached_property
+    @_lazy
     def handles(self) -> frozenset[str]:
         """Folded handles without the first '@': "anna" and "anna@social.example"."""
+        doc = self.doc
+        if "@" not in doc.text and not (doc.title and "@" in doc.title):
+            return frozenset()
         rest = self._rest
         if "@" not in rest:
             return frozenset()
         return frozenset(fold(h + ("@" + server if server else "")) for h, server in _HANDLE.findall(rest))
 
-    @cached_property
+    @_lazy
+    def handle_names(self) -> frozenset[str]:
+        """The handles' names without their server: ``@anna`` matches ``@anna@social.example``."""
+        return frozenset(h.split("@", 1)[0] for h in self.handles)
+
+    @_lazy
     def hosts(self) -> frozenset[str]:
         """Host names of the mention's own URL and of every link in it."""
         found: set[str] = set()
@@ -110,11 +161,11 @@ class PreparedDoc:
                 found.add(host.rstrip("."))
         return frozenset(found)
 
-    @cached_property
+    @_lazy
     def source_folded(self) -> str | None:
         return fold(self.doc.source) if self.doc.source is not None else None
 
-    @cached_property
+    @_lazy
     def author_folded(self) -> str | None:
         return fold(self.doc.author).removeprefix("@") if self.doc.author is not None else None
 
@@ -123,14 +174,14 @@ class PreparedDoc:
 
     def phrase_starts(self, phrase: Sequence[str]) -> list[int]:
         """Indexes where the words of ``phrase`` stand one after the other."""
-        positions = self.positions
-        first = positions.get(phrase[0])
-        if not first:
-            return []
-        rest = [set(positions.get(w, ())) for w in phrase[1:]]
-        if not all(rest):
-            return []
-        return [p for p in first if all(p + i + 1 in s for i, s in enumerate(rest))]
+        words, size = list(phrase), len(phrase)
+        word_list = self.word_list
+        return [p for p in self.word_positions(phrase[0]) if word_list[p : p + size] == words]
+
+
+#: every ASCII character the index does not keep in a word (resonanz.mentions.tokens: [0-9a-z]+)
+#: to a space
+_ASCII_SPLIT = {c: " " for c in range(128) if not chr(c).isdigit() and not "a" <= chr(c) <= "z"}
 
 
 def prepare(doc: Doc | PreparedDoc) -> PreparedDoc:
@@ -141,57 +192,84 @@ class Matcher(Generic[K]):
     """Many compiled queries, checked against each mention in one pass.
 
     ``queries`` maps a key (a query id) to its :class:`CompiledQuery`; :meth:`match` returns the
-    keys of the queries a mention matches, in the order of ``queries``.
+    keys of the queries a mention matches, in the order of ``queries``. Built once per set of
+    active queries (a new set, a new Matcher); immutable afterwards, so threads may share one.
     """
 
     def __init__(self, queries: Mapping[K, CompiledQuery]) -> None:
         self.keys: list[K] = list(queries)
-        self.tests = [q.test for q in queries.values()]
-        self.words: dict[str, list[int]] = {}
-        # a stem's first three letters (two for two-letter stems) -> queries: a longer key lets
-        # through fewer mentions for an exact check
-        self.prefixes: dict[str, list[int]] = {}
-        self.short_prefixes: dict[str, list[int]] = {}
-        self.always: list[int] = []
-        self.decided = frozenset(i for i, q in enumerate(queries.values()) if q.anchors_decide)
-        for index, query in enumerate(queries.values()):
-            if query.anchors is None:
-                self.always.append(index)
+        atoms = Atoms()
+        plans = [plan(q.tree, atoms) for q in queries.values()]
+        #: per query: its check, or None where a present trigger decides it
+        self.checks: list[Check | None] = [None if p.decided else p.check for p in plans]
+        #: per atom: the queries it triggers alone, and those it triggers together with a second
+        #: atom (``(second, queries)`` items)
+        self.triggered: list[tuple[int, ...]] = [()] * len(atoms)
+        pairs: list[dict[int, tuple[int, ...]]] = [{} for _ in range(len(atoms))]
+        #: queries without triggers (e.g. only fields, or NOT ...): checked for every mention
+        always: list[int] = []
+        for index, p in enumerate(plans):
+            if p.triggers is None:
+                always.append(index)
                 continue
-            for kind, value in query.anchors:
-                if kind == "w":
-                    target = self.words.setdefault(value, [])
-                elif len(value) >= 3:
-                    target = self.prefixes.setdefault(value[:3], [])
+            for trigger in p.triggers:
+                if len(trigger) == 2:
+                    first, second = trigger
+                    pairs[first][second] = (*pairs[first].get(second, ()), index)
                 else:
-                    target = self.short_prefixes.setdefault(value, [])
-                if not target or target[-1] != index:
-                    target.append(index)
+                    self.triggered[trigger[0]] += (index,)
+        self.pairs = [tuple(pair.items()) for pair in pairs]
+        self.always = frozenset(always)
+        self.atom_count = len(atoms)
+        self.paired = frozenset(a for a, pair in enumerate(self.pairs) if pair)
+        self._automaton: Any = None
+        self._marks = [(MARKS[key], atom) for key, atom in atoms.ids.items() if key in MARKS]
+        if len(atoms) > len(self._marks):
+            automaton = ahocorasick.Automaton()
+            for key, atom in atoms.ids.items():
+                if key not in MARKS:
+                    automaton.add_word(key, atom)
+            automaton.make_automaton()
+            self._automaton = automaton
 
     def __len__(self) -> int:
         return len(self.keys)
 
+    def atoms(self, doc: PreparedDoc) -> set[int]:
+        """The atoms (query words, phrases and prefixes) the mention contains, one C pass; and
+        the marks ('#', '@' anywhere in the text) that hashtags and handles need."""
+        automaton = self._automaton
+        present = {atom for _, atom in automaton.iter(doc.joined)} if automaton is not None else set()
+        if self._marks:
+            text, title = doc.doc.text, doc.doc.title
+            for mark, atom in self._marks:
+                if mark in text or (title and mark in title):
+                    present.add(atom)
+        return present
+
     def candidates(self, doc: PreparedDoc) -> set[int]:
-        """Indexes of the queries that may match (their anchors occur); a superset of the matches."""
-        found = set(self.always)
-        word_set = doc.word_set
-        index = self.words
-        for word in index.keys() & word_set:
-            found.update(index[word])
-        if self.prefixes:
-            prefixes = self.prefixes
-            for start in prefixes.keys() & {w[:3] for w in word_set}:
-                found.update(prefixes[start])
-        if self.short_prefixes:
-            short = self.short_prefixes
-            for start in short.keys() & {w[:2] for w in word_set}:
-                found.update(short[start])
+        """Indexes of the queries that may match (their triggers occur); a superset of the matches."""
+        return self._candidates(self.atoms(doc))
+
+    def _candidates(self, present: set[int]) -> set[int]:
+        # one C-level union over the atoms' tables; only atoms that pair take a Python loop
+        found: set[int] = set().union(self.always, *map(self.triggered.__getitem__, present))
+        pairs = self.pairs
+        for atom in self.paired & present:
+            for second, queries in pairs[atom]:
+                if second in present:
+                    found.update(queries)
         return found
 
     def match(self, doc: Doc | PreparedDoc) -> list[K]:
         prepared = prepare(doc)
-        tests, keys, decided = self.tests, self.keys, self.decided
-        return [keys[i] for i in sorted(self.candidates(prepared)) if i in decided or tests[i](prepared)]
+        present = self.atoms(prepared)
+        checks, keys = self.checks, self.keys
+        return [
+            keys[i]
+            for i in sorted(self._candidates(present))
+            if (check := checks[i]) is None or check(present, prepared)
+        ]
 
     def match_batch(self, docs: Iterable[Doc | PreparedDoc]) -> list[list[K]]:
         """For each mention, the keys of the queries it matches."""

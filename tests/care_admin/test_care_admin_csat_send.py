@@ -9,6 +9,7 @@ from resonanz.cases import actions, care_settings, csat
 from resonanz.cases.care_settings_models import CsatDispatch
 from resonanz.cases.models import Case
 from resonanz.cases.reply_models import CsatSurvey, OutboxEntry, Reply, ReplyStatus
+from resonanz.clock import now
 from resonanz.db.database import Database
 from resonanz.worker.models import Job
 from resonanz.worker.runner import drain
@@ -27,6 +28,7 @@ def _new_case(db: Database, *, platform: str = "portal", lang: str = "de", team:
     with db.sessions() as session:
         source = make_source(session, kind="fake_publisher")
         case = make_case(session, source=source, platform=platform, lang=lang)
+        case.first_responded_at = now()
         if team:
             case.team_id = do_create_team(session, name=f"team-{case.id}", actor=None).id
         session.commit()
@@ -120,8 +122,10 @@ def test_internal_and_unreachable_cases_get_no_link(db: Database) -> None:
         care_settings.do_set_csat_global(session, enabled=True, actor=None)
         internal = make_case(session, platform="internal")
         unreachable = make_case(session, platform="telegraph")  # no source, no outbound webhook
+        unanswered = make_case(session)
+        unreachable.first_responded_at = internal.first_responded_at = now()
         session.commit()
-        ids = internal.id, unreachable.id
+        ids = internal.id, unreachable.id, unanswered.id
     for case_id in ids:
         _resolve(db, case_id)
     drain(db)
@@ -129,6 +133,7 @@ def test_internal_and_unreachable_cases_get_no_link(db: Database) -> None:
         rows = {r.case_id: r for r in session.query(CsatDispatch).all()}
         assert rows[ids[0]].status == "skipped" and "internal" in (rows[ids[0]].reason or "")
         assert rows[ids[1]].status == "skipped" and "no way to reach" in (rows[ids[1]].reason or "")
+        assert rows[ids[2]].status == "skipped" and "nobody answered" in (rows[ids[2]].reason or "")
         assert session.query(OutboxEntry).count() == 0
         assert session.query(CsatSurvey).count() == 0  # the attempt left nothing behind
         assert session.query(Reply).filter(Reply.status == ReplyStatus.queued).count() == 0
@@ -156,7 +161,6 @@ def test_answers_show_in_the_care_metrics_and_their_csv(db: Database) -> None:
     from datetime import timedelta
 
     from resonanz.cases.metrics import care_metrics, metrics_csv
-    from resonanz.clock import now
 
     with db.sessions() as session:
         for score in (5, 4, None):
@@ -172,3 +176,20 @@ def test_answers_show_in_the_care_metrics_and_their_csv(db: Database) -> None:
     assert (total.csat_answers, total.csat_average) == (2, 4.5)
     parsed = list(csv.DictReader(io.StringIO(metrics_csv(rows))))
     assert parsed[-1]["csat_average"] == "4.5" and parsed[-1]["csat_answers"] == "2"
+
+
+def test_switched_off_after_the_resolve_nothing_goes_out(db: Database) -> None:
+    with db.sessions() as session:
+        care_settings.do_set_csat_global(session, enabled=True, actor=None)
+        session.commit()
+    with fake_publisher() as pub:
+        case_id = _new_case(db)
+        _resolve(db, case_id)
+        with db.sessions() as session:
+            care_settings.do_set_csat_global(session, enabled=False, actor=None)
+            session.commit()
+        drain(db)
+        assert pub.published == []
+    with db.sessions() as session:
+        (row,) = csat.dispatches_of(session, case_id=case_id)
+        assert row.status == "skipped" and "switched off" in (row.reason or "")

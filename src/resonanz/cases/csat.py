@@ -10,7 +10,7 @@ same transaction (deduplicated per case and resolution). The job (:func:`do_disp
 case and writes one ``csat_dispatch`` row per resolution - unique in the database, so a repeated job
 or two workers never send twice: *queued* (a survey plus a system reply through the case's own
 channel and the outbox, with its idempotency key and retries) or *skipped* with the reason (reopened
-meanwhile, internal case, no way to reach the customer).
+meanwhile, internal case, never answered, switched off meanwhile, no way to reach the customer).
 """
 
 from __future__ import annotations
@@ -116,6 +116,13 @@ def _why_not(session: Session, case: Case | None, resolved_at: datetime) -> str 
         return "the case was reopened or closed before the link went out"
     if case.platform.lower() in INTERNAL_PLATFORMS or case.author_id is None:
         return "an internal case: nobody outside to ask"
+    if case.first_responded_at is None:
+        # nothing of ours to rate; and the survey would count as the first response in the SLA figures
+        return "nobody answered the customer on this case"
+    from resonanz.cases.care_settings import csat_enabled_for
+
+    if not csat_enabled_for(session, case=case):
+        return "the survey link was switched off before it went out"
     return None
 
 

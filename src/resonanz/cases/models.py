@@ -38,8 +38,9 @@ class Case(Base):
     __tablename__ = "support_case"
     __table_args__ = (
         Index("ix_case_status_priority", "status", "priority", "id"),
-        Index("ix_case_team_status", "team_id", "status", "id"),
-        Index("ix_case_assignee_status", "assignee_id", "status", "id"),
+        # the queue reads one (status, priority) bucket at a time in id order (cases.service.list_cases)
+        Index("ix_case_team_queue", "team_id", "status", "priority", "id"),
+        Index("ix_case_assignee_queue", "assignee_id", "status", "priority", "id"),
         Index("ix_case_thread", "platform", "thread_key"),
         Index("ix_case_author", "author_id", "status"),
     )

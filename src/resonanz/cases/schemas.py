@@ -56,7 +56,10 @@ class CasePage(BaseModel):
     items: list[CaseRead]
     next_cursor: str | None = Field(description="pass as `cursor` for the next page; null on the last")
     limit: int
-    total: int
+    total: int = Field(description="the cases matching; counted up to 1,000 (see `total_exact`)")
+    total_exact: bool = Field(
+        default=True, description="false when more than `total` cases match (the count stops at 1,000)"
+    )
     counts: dict[str, int] | None = Field(
         default=None, description="with `with_counts=true`: all, mine, unassigned, urgent and per status"
     )

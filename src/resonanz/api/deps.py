@@ -33,17 +33,33 @@ from resonanz.accounts.service import resolve_api_token, resolve_session
 from resonanz.api.problems import problem_response
 from resonanz.config import Settings
 from resonanz.db.database import Database
+from resonanz.db.engine import READ_ONLY, ReadOnlyTransactionError, begin_read_only, read_only_engine
 
 SESSION_COOKIE = "rz_session"
 CSRF_HEADER = "X-CSRF-Token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _AUTH_DONE = "rz_auth_done"
+_READ_ONLY_ENGINE = "read_only_engine"
 
 
 def get_db_session(request: Request) -> Iterator[Session]:
-    """One session per request from ``app.state.db``; the route commits what it changes."""
+    """One session per request from ``app.state.db``; the route commits what it changes.
+
+    A safe method (GET, HEAD, OPTIONS) gets a session whose every transaction is read-only
+    (:func:`resonanz.db.engine.read_only_engine`): on SQLite many readers then never queue for the
+    write lock, and a handler that writes on GET fails with ``ReadOnlyTransactionError`` (in tests
+    first) instead of racing for the lock under load. A handler that must write on GET calls
+    :func:`resonanz.db.engine.allow_writes` with ``app.state.db.engine``."""
     db: Database = request.app.state.db
-    with db.sessions() as session:
+    if request.method in UNSAFE_METHODS:
+        with db.sessions() as session:
+            yield session
+        return
+    engine = getattr(request.app.state, _READ_ONLY_ENGINE, None)
+    if engine is None or engine.pool is not db.engine.pool:  # one per app (and per database, in tests)
+        engine = read_only_engine(db.engine)
+        setattr(request.app.state, _READ_ONLY_ENGINE, engine)
+    with db.sessions(bind=engine) as session:
         yield session
 
 
@@ -81,19 +97,32 @@ def bearer_token(request: Request) -> str | None:
     return value.strip() if scheme.lower() == "bearer" else None
 
 
-def authenticate(request: Request, session: Session) -> Principal | None:
-    """Who is asking, or None. Looked up once per request (cached on ``request.state``); a bearer
-    token wins over the cookie. Commits the last-seen/last-used bookkeeping right away."""
-    if getattr(request.state, _AUTH_DONE, False):
-        return getattr(request.state, "principal", None)
-    principal: Principal | None = None
+def _resolve(request: Request, session: Session) -> Principal | None:
     token = bearer_token(request)
     if token is not None:
-        principal = resolve_api_token(session, raw_token=token)
-    else:
-        cookie = request.cookies.get(SESSION_COOKIE)
-        if cookie:
-            principal = resolve_session(session, raw_token=cookie, idle=idle_timeout(request))
+        return resolve_api_token(session, raw_token=token)
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        return resolve_session(session, raw_token=cookie, idle=idle_timeout(request))
+    return None
+
+
+def authenticate(request: Request, session: Session) -> Principal | None:
+    """Who is asking, or None. Looked up once per request (cached on ``request.state``); a bearer
+    token wins over the cookie. Commits the last-seen/last-used bookkeeping right away.
+
+    The look-up runs in a read-only transaction, so on SQLite it never waits for the write lock;
+    only when the last-used/last-seen stamp is due (at most once a minute per token or session)
+    does it run again in a transaction that may write."""
+    if getattr(request.state, _AUTH_DONE, False):
+        return getattr(request.state, "principal", None)
+    begin_read_only(session)
+    try:
+        principal = _resolve(request, session)
+    except ReadOnlyTransactionError:  # the stamp is due: redo the look-up as a writer
+        session.rollback()
+        session.connection(execution_options={READ_ONLY: False})
+        principal = _resolve(request, session)
     if session.new or session.dirty or session.in_transaction():
         session.commit()
     setattr(request.state, _AUTH_DONE, True)

@@ -23,6 +23,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
@@ -127,19 +128,28 @@ def list_cases(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     with_counts: Annotated[bool, Query(description="add the counts of the queue's quick views")] = False,
-) -> CasePage:
+) -> Response:
     """Most urgent first, then who waited longest; keyset pages (``cursor``)."""
-    begin_read_only(session)  # reads only: concurrent queues must not wait for SQLite's write lock
     flt = service.CaseFilter(
         mine_user_id=principal.user_id if mine else None, team_id=team_id, unassigned=unassigned,
         statuses=status_ or [], priorities=priority or [], platforms=platform or [], langs=lang or [], tag=tag, q=q,
     )  # fmt: skip
     scope = scope_of(session, principal)
     page = service.list_cases(session, filters=flt, scope=scope, after=cursor, limit=limit)
-    total = service.count_cases(session, filters=flt, scope=scope)
+    total, exact = service.count_cases_upto(session, filters=flt, scope=scope)
     counts = service.queue_counts(session, scope=scope, user_id=principal.user_id) if with_counts else None
     items = [CaseRead.of(c) for c in page.items]
-    return CasePage(items=items, next_cursor=page.next_cursor, limit=limit, total=total, counts=counts)
+    out = CasePage(
+        items=items, next_cursor=page.next_cursor, limit=limit, total=total, total_exact=exact, counts=counts
+    )
+    return validated_json(out)
+
+
+def validated_json(model: BaseModel, headers: dict[str, str] | None = None) -> Response:
+    """``model`` as the JSON response, as it is: it was validated when it was built, so FastAPI's
+    second pass through ``response_model`` (a third of a queue page's CPU) is skipped; the
+    ``response_model`` still documents the route."""
+    return Response(model.model_dump_json(), media_type="application/json", headers=headers)
 
 
 async def event_stream(
@@ -214,11 +224,9 @@ def stream(
 
 
 @router.get("/{case_id}", response_model=CaseRead, summary="One case", responses=problem_docs(401, 403, 404, 414, 422))
-def get_case(case_id: CaseId, response: Response, session: DbSession, principal: Reader) -> CaseRead:
-    begin_read_only(session)
+def get_case(case_id: CaseId, session: DbSession, principal: Reader) -> Response:
     c = service.get_case(session, id=case_id, scope=scope_of(session, principal))
-    response.headers["ETag"] = case_etag(c)
-    return CaseRead.of(c)
+    return validated_json(CaseRead.of(c), headers={"ETag": case_etag(c)})
 
 
 @router.patch(

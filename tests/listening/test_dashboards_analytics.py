@@ -3,16 +3,22 @@ top lists and emerging terms, against numbers worked out by hand."""
 
 from __future__ import annotations
 
+import bisect
+import random
+from collections import Counter
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from resonanz.listening import analytics, analytics_tops
 from resonanz.listening.analytics import Scope, bucket_bounds
 from resonanz.listening.analytics_tops import MIN_COUNT
-from resonanz.listening.rollups import rebuild
+from resonanz.listening.models import QueryMatch
+from resonanz.listening.rollups import rebuild, sample_level
 from resonanz.mentions.models import Mention
 from tests.listening.dashboards_data import author, brand, mention, query, source
 
@@ -174,19 +180,57 @@ def test_dashboard_holds_everything_and_is_json(session: Session) -> None:
 
 
 def test_tops_read_an_even_sample_of_a_large_range(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(analytics_tops, "SAMPLE", 5)
+    monkeypatch.setattr(analytics_tops, "SAMPLE", 20)
     start = datetime(2026, 3, 29, tzinfo=UTC)
-    for i in range(40):
-        mention(session, start + timedelta(minutes=30 * i), entities={"hashtags": ["#all"]})
+    for i in range(400):
+        mention(session, start + timedelta(minutes=3 * i), entities={"hashtags": ["#all"]})
     rebuild(session)
     scope = _scope(since=start, until=start + timedelta(days=1), tz="UTC")
     tags = analytics.top_hashtags(session, scope=scope)
-    assert tags.sampled and tags.total == 40
-    assert 5 <= tags.sample_size <= 10 and tags.items[0].count == tags.sample_size
-    # spread over the day, not the newest few: the sample spans most of the 20 hours
-    ids = analytics_tops.sample_ids(session, scope, start, start + timedelta(days=1), total=40, limit=5)
+    assert tags.sampled and tags.total == 400
+    # a random 1 in 16 (level >= 4): 25 expected, binomial spread
+    assert 10 <= tags.sample_size <= 45 and tags.items[0].count == tags.sample_size
+    # spread over the range, not the newest few: the sample spans most of its 20 hours
+    ids = analytics_tops.sample_ids(session, scope, start, start + timedelta(days=1), total=400, limit=20)
     published = sorted(session.get(Mention, i).published_at for i in ids)  # type: ignore[union-attr]
-    assert published[-1] - published[0] >= timedelta(hours=12)
+    assert published[-1] - published[0] >= timedelta(hours=15)
+
+
+def test_sampling_levels_halve_with_each_level() -> None:
+    levels = Counter(sample_level(i) for i in range(1, 2**16 + 1))
+    for level in range(8):
+        at_least = sum(n for lv, n in levels.items() if lv >= level)
+        assert at_least == pytest.approx(2**16 / 2**level, rel=0.1)
+
+
+def test_a_scope_is_sampled_from_its_own_mentions_by_level_or_by_its_index(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wide, narrow = query(session, "wide"), query(session, "narrow")
+    start = datetime(2026, 3, 29, tzinfo=UTC)
+    for i in range(600):
+        picked = (wide.id, narrow.id) if i % 10 == 1 else (wide.id,)
+        mention(session, start + timedelta(minutes=2 * i), queries=picked if i % 5 else ())
+    rebuild(session)
+    end = start + timedelta(days=1)
+    members = {q: set(session.scalars(select(QueryMatch.mention_id).where(QueryMatch.query_id == q))) for q in
+               (wide.id, narrow.id)}  # fmt: skip
+    by_level: list[int] = []
+    real = analytics_tops._level_sample
+
+    def spy(*args: Any, **kw: Any) -> list[int] | None:
+        found = real(*args, **kw)
+        by_level.append(found is not None)
+        return found
+
+    monkeypatch.setattr(analytics_tops, "_level_sample", spy)
+    for qid, total in ((wide.id, 480), (narrow.id, 60)):
+        scope = _scope(since=start, until=end, tz="UTC", query_ids=[qid])
+        ids = analytics_tops.sample_ids(session, scope, start, end, total=total, limit=20)
+        assert ids and set(ids) <= members[qid]
+        assert len(set(ids)) == len(ids)
+    # the wide query (4 in 5 mentions) reads the ledger; the narrow one (1 in 10) its own index
+    assert by_level == [True, False]
 
 
 def test_several_queries_and_brands_chosen_together_count_each_mention_once(session: Session) -> None:
@@ -251,3 +295,32 @@ def test_utc_days_come_from_the_daily_rollups_and_facets_add_the_ragged_ends(ses
         "de": sum(1 for h in in_range if h % 2 == 0),
         "en": sum(1 for h in in_range if h % 2),
     }
+
+
+@pytest.mark.parametrize("tz", ["Europe/Berlin", "America/New_York", "Asia/Kolkata", "Pacific/Chatham", "UTC"])
+@pytest.mark.parametrize("interval", ["day", "week"])
+def test_day_and_week_series_from_daily_rollups_equal_raw_counts(session: Session, tz: str, interval: str) -> None:
+    """Running sums anchored at UTC midnights give every local day/week exactly its mentions, across
+    both DST changes of 2026 and for zones off UTC by -5 h, +5:30 h (hourly path) and +13:45 h."""
+    rng = random.Random(len(tz))
+    own = query(session, "own")
+    start = datetime(2026, 3, 20, tzinfo=UTC)
+    published = [start + timedelta(minutes=rng.randrange(60 * 24 * 240)) for _ in range(400)]
+    for at in published:
+        mention(session, at, sentiment=rng.choice(["positive", "negative", None]), queries=(own.id,))
+    rebuild(session)
+    for since, days in ((datetime(2026, 3, 25, 7, tzinfo=UTC), 12), (datetime(2026, 10, 20, tzinfo=UTC), 14),
+                        (datetime(2026, 4, 2, 13, tzinfo=UTC), 150)):  # fmt: skip
+        scope = _scope(since=since, until=since + timedelta(days=days), tz=tz, interval=interval)
+        bounds = bucket_bounds(scope)
+        expected = [0] * (len(bounds) - 1)
+        for at in published:
+            i = bisect.bisect_right(bounds, at.replace(minute=0)) - 1
+            if 0 <= i < len(expected):
+                expected[i] += 1
+        assert [p.count for p in analytics.volume(session, scope=scope).points] == expected
+        sent = analytics.sentiment_over_time(session, scope=scope)
+        assert [p.positive + p.negative + p.neutral + p.unknown for p in sent.points] == expected
+        board = analytics.dashboard(session, scope=scope.model_copy(update={"query_ids": [own.id]}))
+        assert [p.count for p in board.volume.points] == expected
+        assert [p.counts[0] for p in board.share_of_voice.points] == expected

@@ -85,26 +85,116 @@ def series_sums(
     members: Sequence[tuple[str, int]] | None = None,
 ) -> list[Any]:
     """Rows ``([scope_kind, scope_id,] time, [value,] count, reach)`` of dimension ``dim`` over the
-    widened range, grouped by time (and value, and scope). The time is an hour, or a UTC day when
-    every bucket bound is a UTC midnight (day/week buckets in UTC): then ``rollup_day`` serves the
-    series with 24x fewer rows. Feed the times to :class:`BucketIndex`."""
+    widened range; feed the times to :class:`BucketIndex` and add the rows up per bucket (a
+    bucket may get several rows, some negative: see :func:`_day_series`). Hourly buckets read the
+    hourly rows; day and week buckets read mostly daily rows."""
     bounds = bucket_bounds(scope)
     members = scope_members(session, scope) if members is None else members
     if not members:
         return []
-    daily = scope.interval != "hour" and all(b.hour == 0 for b in bounds)
-    table: Any = RollupDay if daily else RollupHour
-    at = table.day if daily else table.hour
+    if scope.interval != "hour" and all(b.minute == 0 and b.second == 0 for b in bounds):
+        return _day_series(session, bounds, dim=dim, by_value=by_value, by_scope=by_scope, members=members)
+    return _read(session, RollupHour, members, dim, by_value, by_scope, (RollupHour.hour >= bounds[0],
+                 RollupHour.hour < bounds[-1]))  # fmt: skip
+
+
+def _read(
+    session: Session,
+    table: Any,
+    members: Sequence[tuple[str, int]],
+    dim: Dim,
+    by_value: bool,
+    by_scope: bool,
+    where: Sequence[ColumnElement[bool]],
+) -> list[Any]:
+    """Sums grouped by ([scope,] time, [value]); on SQLite the time is the stored text (skipping
+    SQLAlchemy's per-row datetime parsing, measured as most of a 90-day series' time)."""
+    at = table.hour if table is RollupHour else table.day
     time_col = type_coerce(at, String).label("at") if session.get_bind().dialect.name == "sqlite" else at
     dims = [*((table.scope_kind, table.scope_id) if by_scope else ()), time_col, *((table.value,) if by_value else ())]
     stmt = (
         select(*dims, func.sum(table.count), func.sum(table.reach))
         .where(_member_filter(table, members))
         .where(table.dim == dim.value)
-        .where(at >= bounds[0], at < bounds[-1])
+        .where(*where)
         .group_by(*dims)
     )
     return list(session.execute(stmt).all())
+
+
+def _day_series(
+    session: Session,
+    bounds: Sequence[datetime],
+    *,
+    dim: Dim,
+    by_value: bool,
+    by_scope: bool,
+    members: Sequence[tuple[str, int]],
+) -> list[Any]:
+    """Day/week buckets from the daily rollups by differences of running sums: with ``F(t)`` the
+    count up to instant ``t``, bucket ``i`` is ``F(bounds[i+1]) - F(bounds[i])``. Each bound ``t``
+    is anchored at the nearer UTC midnight ``x``: ``F(t) = F(x) + H[x, t)`` when ``x`` is before it,
+    ``F(x) - H[t, x)`` when after, where ``H`` sums the few hourly rows in between. So bucket ``i``
+    is the daily rows of ``[x_i, x_i+1)`` plus or minus the hours at its two ends: for Berlin's
+    local days 1-2 hourly rows per bound and one daily row per day, where the hourly series read
+    24. Exact for any whole-hour zone and across DST (sums are additive). Rows come back with
+    ``bounds[i]`` as their time."""
+    anchors: list[datetime] = []
+    #: hour -> (bound index, +1: the hour is before its bound, -1: after)
+    edges: dict[datetime, tuple[int, int]] = {}
+    for j, t in enumerate(bounds):
+        floor = t.replace(hour=0)
+        ceil = floor if floor == t else floor + timedelta(days=1)
+        if t - floor <= ceil - t:
+            anchors.append(floor)
+            hours, sign = _hours(floor, t), 1
+        else:
+            anchors.append(ceil)
+            hours, sign = _hours(t, ceil), -1
+        for hour in hours:
+            edges[hour] = (j, sign)
+    last = len(bounds) - 2  # the last bucket's index
+    rows: list[Any] = []
+    parse = _Parse()
+    head = 2 if by_scope else 0
+
+    def put(row: Any, i: int, sign: int) -> None:
+        if 0 <= i <= last:
+            n, r = int(row[-2]) * sign, int(row[-1] or 0) * sign
+            rows.append((*row[:head], bounds[i], *row[head + 1 : -2], n, r))
+
+    daily = (RollupDay.day >= anchors[0], RollupDay.day < anchors[-1])
+    for row in _read(session, RollupDay, members, dim, by_value, by_scope, daily):
+        put(row, bisect_right(anchors, parse(row[head])) - 1, 1)
+    if edges:
+        hourly = (RollupHour.hour.in_(sorted(edges)),)
+        for row in _read(session, RollupHour, members, dim, by_value, by_scope, hourly):
+            j, sign = edges[parse(row[head])]
+            put(row, j - 1, sign)  # F(bounds[j]) ends bucket j - 1 ...
+            put(row, j, -sign)  # ... and starts bucket j
+    return rows
+
+
+def _hours(start: datetime, end: datetime) -> list[datetime]:
+    out = []
+    while start < end:
+        out.append(start)
+        start += HOUR
+    return out
+
+
+class _Parse:
+    """A stored time (SQLite text or a datetime) as an aware UTC datetime, each distinct one once."""
+
+    def __init__(self) -> None:
+        self.cache: dict[Any, datetime] = {}
+
+    def __call__(self, value: datetime | str) -> datetime:
+        found = self.cache.get(value)
+        if found is None:
+            found = value if isinstance(value, datetime) else datetime.fromisoformat(value).replace(tzinfo=UTC)
+            self.cache[value] = found
+        return found
 
 
 def _ceil_day(value: datetime) -> datetime:

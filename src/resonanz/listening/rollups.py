@@ -59,6 +59,9 @@ WRITE_CHUNK = 5_000
 #: first key of the PostgreSQL advisory locks that serialise refreshing one mention
 LOCK_SPACE = 0x524F4C4C  # "ROLL"
 
+#: the highest sampling level (a 1 in 16M sample is more than any range needs)
+MAX_LEVEL = 24
+
 Scopes = tuple[tuple[str, int], ...]
 #: (scope kind, scope id, dimension, hour or day, value) -> [count, reach]
 Sums = dict[tuple[str, int, str, datetime, str], list[int]]
@@ -70,6 +73,19 @@ def floor_hour(value: datetime) -> datetime:
 
 def floor_day(value: datetime) -> datetime:
     return value.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def sample_level(mention_id: int) -> int:
+    """Trailing zero bits of the id's 32-bit MurmurHash3 finaliser, at most ``MAX_LEVEL``: level
+    ``>= L`` for a random-looking 1 in 2^L of the ids (ids themselves are sequential, and an odd
+    multiplier alone would keep their trailing zeros)."""
+    h = mention_id & 0xFFFFFFFF
+    h ^= h >> 16
+    h = (h * 0x85EBCA6B) & 0xFFFFFFFF
+    h ^= h >> 13
+    h = (h * 0xC2B2AE35) & 0xFFFFFFFF
+    h ^= h >> 16
+    return MAX_LEVEL if h == 0 else min(MAX_LEVEL, (h & -h).bit_length() - 1)
 
 
 @dataclass(frozen=True)
@@ -103,6 +119,7 @@ class Counted:
             "source": self.source,
             "reach": self.reach,
             "scopes": " ".join(f"{kind}:{sid}" for kind, sid in self.scopes),
+            "level": sample_level(mention_id),
         }
 
 

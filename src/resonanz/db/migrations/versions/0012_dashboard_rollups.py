@@ -67,11 +67,16 @@ def upgrade() -> None:
         sa.Column("source", sa.String(length=40), nullable=False),
         sa.Column("reach", sa.BigInteger(), nullable=False),
         sa.Column("scopes", sa.Text(), nullable=False),
+        sa.Column("level", sa.SmallInteger(), nullable=False),
         sa.PrimaryKeyConstraint("mention_id", name=op.f("pk_rollup_mention")),
     )
+    with op.batch_alter_table("rollup_mention", schema=None) as batch_op:
+        batch_op.create_index("ix_rollup_mention_level_hour", ["level", "hour"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("rollup_mention", schema=None) as batch_op:
+        batch_op.drop_index("ix_rollup_mention_level_hour")
     op.drop_table("rollup_mention")
     op.drop_table("rollup_set_query")
     op.drop_table("rollup_set")

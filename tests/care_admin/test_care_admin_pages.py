@@ -17,13 +17,14 @@ from resonanz.accounts.models import Team, TeamMember
 from resonanz.accounts.permissions import Role
 from resonanz.api.app import create_app
 from resonanz.audit.service import list_events
-from resonanz.cases import approvals, care_settings
+from resonanz.cases import actions, approvals, care_settings
 from resonanz.cases.policy import ReplyContext, check_reply
 from resonanz.cases.reply_models import ApprovalRule, BlockedPhrase
 from resonanz.clock import now
 from resonanz.config import Settings
 from resonanz.db.database import Database
 from resonanz.listening.models import Brand
+from tests.care.care_factory import make_case
 from tests.support.accounts_factory import make_user, signed_in_client
 
 
@@ -164,6 +165,14 @@ def test_audit_log_filters_and_pages(admin: TestClient, db: Database) -> None:
     assert "55" in mine
     assert "<code>team.create</code>" not in admin.get("/admin/audit?actor=system").text
     assert "<code>team.create</code>" not in admin.get("/admin/audit?since=2000-01-01&until=2000-01-02").text
+    with db.sessions() as session:
+        case = make_case(session, status="new")
+        actions.do_change_status(session, case=case, status="open", expected_version=None, actor=None)
+        session.commit()
+    linked = admin.get("/admin/audit?object_type=case&action=case.").text
+    assert f'<a href="/inbox/cases/{case.id}">case {case.id}</a>' in linked
+    assert "<code>team.create</code>" not in linked
+    assert '>{"status": "new"}</pre>' in linked and '>{"status": "open"}</pre>' in linked
     bad = admin.get("/admin/audit?since=2026-13-01")
     assert bad.status_code == 422 and 'data-error="since"' in bad.text
 

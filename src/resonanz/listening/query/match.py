@@ -239,7 +239,14 @@ class Matcher(Generic[K]):
         """The atoms (query words, phrases and prefixes) the mention contains, one C pass; and
         the marks ('#', '@' anywhere in the text) that hashtags and handles need."""
         automaton = self._automaton
-        present = {atom for _, atom in automaton.iter(doc.joined)} if automaton is not None else set()
+        if automaton is not None:
+            # the automaton calls list.insert(end, atom) for every key found: C calling C, no
+            # Python code per key (the position is irrelevant, a set is made of the atoms)
+            found: list[int] = []
+            automaton.find_all(doc.joined, found.insert)
+            present = set(found)
+        else:
+            present = set()
         if self._marks:
             text, title = doc.doc.text, doc.doc.title
             for mark, atom in self._marks:

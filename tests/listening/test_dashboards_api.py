@@ -14,7 +14,7 @@ from resonanz.accounts.permissions import Role
 from resonanz.api.app import create_app
 from resonanz.config import Settings
 from resonanz.db.database import Database
-from resonanz.listening.rollups import rebuild
+from resonanz.listening.rollups import rebuild, refresh_mentions
 from tests.listening.dashboards_data import author, brand, mention, query
 from tests.support.accounts_factory import api_client
 
@@ -109,3 +109,21 @@ def test_unknown_top_kind_and_limits_are_refused(viewer: TestClient, store: dict
 def test_signed_out_is_refused(app: FastAPI, store: dict[str, int]) -> None:
     response = TestClient(app).get("/api/v1/analytics/dashboard", params=RANGE)
     assert response.status_code == 401
+
+
+def test_several_queries_or_brands_count_once(viewer: TestClient, db: Database, store: dict[str, int]) -> None:
+    with db.sessions() as session:
+        both = mention(session, T, sentiment="positive", queries=(store["q1"], store["q2"]),
+                       entities={"hashtags": ["#nw"], "keyphrases": ["akku"]})  # fmt: skip
+        refresh_mentions(session, mention_ids=[both.id])
+        session.commit()
+    for chosen in ({"query_id": [store["q1"], store["q2"]]}, {"brand_id": [store["own"], store["rival"]]}):
+        assert _get(viewer, "volume", **chosen)["total"] == 5
+        sentiment = _get(viewer, "sentiment", **chosen)
+        assert (sentiment["positive"], sentiment["negative"], sentiment["neutral"]) == (1, 1, 3)
+        assert _get(viewer, "languages", **chosen)["total"] == 5
+        assert _get(viewer, "top/hashtags", **chosen)["items"] == [{"value": "#nw", "count": 4}]
+        board = _get(viewer, "dashboard", **chosen)
+        assert board["volume"]["total"] == board["sources"]["total"] == board["top_terms"]["total"] == 5
+        # share of voice compares the chosen items: the shared mention is in each
+        assert [i["count"] for i in board["share_of_voice"]["items"]] == [4, 2]

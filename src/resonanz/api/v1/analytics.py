@@ -1,9 +1,10 @@
 """``/api/v1/analytics``: the dashboard numbers as JSON — the same service and models the page uses.
 
-Every resource takes the same scope parameters: ``query_id`` and ``brand_id`` (repeatable; neither
-means every mention), ``since``/``until`` (ISO 8601 with offset; default the last 30 days),
-``tz`` (IANA zone of the buckets; default the caller's profile zone) and ``interval``
-(hour/day/week). The range is widened to whole buckets; the answer carries the buckets' own
+Every resource takes the same scope parameters: ``query_id`` and ``brand_id`` (repeatable, their
+union: a mention matched by several counts once; neither means every mention), ``since``/``until``
+(ISO 8601 with offset; default the last 30 days), ``tz`` (IANA zone of the buckets; default the
+caller's profile zone) and ``interval`` (hour/day/week). The range is widened to whole buckets; the
+answer carries the buckets' own
 bounds. Bad values answer 422 problem+json naming the parameter.
 """
 

@@ -4,8 +4,7 @@ Every resource takes the same scope parameters: ``query_id`` and ``brand_id`` (r
 union: a mention matched by several counts once; neither means every mention), ``since``/``until``
 (ISO 8601 with offset; default the last 30 days), ``tz`` (IANA zone of the buckets; default the
 caller's profile zone) and ``interval`` (hour/day/week). The range is widened to whole buckets; the
-answer carries the buckets' own
-bounds. Bad values answer 422 problem+json naming the parameter.
+answer carries the buckets' own bounds. Bad values answer 422 problem+json naming the parameter.
 """
 
 from __future__ import annotations

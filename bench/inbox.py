@@ -328,7 +328,7 @@ def markdown(title: str, result: dict[str, Any]) -> str:
 
 def route_throughput(db: Database, *, count: int, seed: int) -> dict[str, float]:
     """Route + time ``count`` new cases in-process, 100 per transaction."""
-    from resonanz.cases.routing import route_case
+    from resonanz.cases.routing import RoutingBatch, route_case
     from resonanz.cases.sla_service import apply_sla
 
     rnd = random.Random(seed)
@@ -338,6 +338,7 @@ def route_throughput(db: Database, *, count: int, seed: int) -> dict[str, float]
     done = 0
     while done < count:
         with db.sessions() as session, session.begin():
+            batch = RoutingBatch()  # rules and team data read once per transaction
             for _ in range(min(100, count - done)):
                 case = Case(
                     status="new",
@@ -352,7 +353,7 @@ def route_throughput(db: Database, *, count: int, seed: int) -> dict[str, float]
                 )
                 session.add(case)
                 session.flush()
-                decision = route_case(session, case=case)
+                decision = route_case(session, case=case, batch=batch)
                 case.team_id, case.assignee_id = decision.team_id, decision.assignee_id
                 apply_sla(session, case=case)
                 assigned += decision.assignee_id is not None

@@ -140,10 +140,17 @@ def _rule_team(rules: dict[int, RoutingRule], rule: RoutingRule, reasons: list[s
     return current.target_team_id
 
 
-def choose_team(session: Session, *, case: Case, facts: CaseFacts | None = None) -> RoutingDecision:
+def choose_team(
+    session: Session, *, case: Case, facts: CaseFacts | None = None, batch: RoutingBatch | None = None
+) -> RoutingDecision:
     """Step 1 only (no side effects): the team the rules choose, with reasons."""
     facts = facts or case_facts(session, case=case)
-    all_rules = list(session.scalars(select(RoutingRule).order_by(RoutingRule.position, RoutingRule.id)))
+    if batch is not None and batch.rules is not None:
+        all_rules = batch.rules
+    else:
+        all_rules = list(session.scalars(select(RoutingRule).order_by(RoutingRule.position, RoutingRule.id)))
+        if batch is not None:
+            batch.rules = all_rules
     by_id = {r.id: r for r in all_rules}
     reasons: list[str] = []
     for rule in all_rules:
@@ -153,7 +160,7 @@ def choose_team(session: Session, *, case: Case, facts: CaseFacts | None = None)
             continue
         team_id = _rule_team(by_id, rule, reasons)
         if team_id is not None:
-            team = session.get(Team, team_id)
+            team = session.get(Team, team_id)  # the identity map answers repeats without a query
             reasons.append(f"rule {rule.name!r} matched: team {team.name if team else team_id}")
             return RoutingDecision(team_id=team_id, assignee_id=None, reasons=reasons, rule_id=rule.id)
     reasons.append("no routing rule matched" + (": the case stays in its team" if case.team_id else ""))
@@ -181,12 +188,35 @@ def _case_keywords(case: Case, facts: CaseFacts) -> set[str]:
     return words
 
 
-def choose_agent(
-    session: Session, *, case: Case, team_id: int, facts: CaseFacts, reasons: list[str], move_pointer: bool = True
-) -> int | None:
-    """Step 2: the best available agent of ``team_id`` (None when nobody is)."""
-    at = now()
-    settings = session.get(RoutingTeam, team_id)
+@dataclass
+class _TeamData:
+    """What choosing an agent of one team reads: active members, their status, open-case load
+    (``loads``), languages and skills."""
+
+    members: list[User]
+    statuses: dict[int, AgentStatus]
+    loads: dict[int, int]
+    langs: dict[int, set[str]]
+    skills: dict[int, set[str]]
+
+
+@dataclass
+class RoutingBatch:
+    """Rules and team data read once for many new cases routed in one transaction
+    (``route_case(..., batch=...)``), with each assignment added to the assignee's load in memory.
+
+    Routing one case reads the rules, the members, their statuses, languages, skills and open-case
+    loads: ~10 statements, the load count the costliest (it counts every open case of the team's
+    members). A batch reads them once per team; the decisions equal one-by-one routing as long as
+    nothing else changes members, statuses or assignments of those teams meanwhile (one
+    transaction of new cases; on SQLite the writer holds the lock anyway). The caller applies each
+    decision to its case, as without a batch."""
+
+    rules: list[RoutingRule] | None = None
+    teams: dict[int, _TeamData] = field(default_factory=dict)
+
+
+def _team_data(session: Session, *, team_id: int, exclude_case_id: int | None) -> _TeamData | None:
     members = list(
         session.scalars(
             select(User)
@@ -196,7 +226,6 @@ def choose_agent(
         )
     )
     if not members:
-        reasons.append("the team has no active members")
         return None
     ids = [u.id for u in members]
     statuses = {s.user_id: s for s in session.scalars(select(AgentStatus).where(AgentStatus.user_id.in_(ids)))}
@@ -205,8 +234,8 @@ def choose_agent(
         .where(Case.assignee_id.in_(ids), Case.status.in_(OPEN_STATUSES))
         .group_by(Case.assignee_id)
     )
-    if case.id is not None:
-        load_query = load_query.where(Case.id != case.id)
+    if exclude_case_id is not None:
+        load_query = load_query.where(Case.id != exclude_case_id)
     loads: dict[int, int] = {uid: n for uid, n in session.execute(load_query) if uid is not None}
     langs: dict[int, set[str]] = {}
     for uid, lang in session.execute(
@@ -216,6 +245,54 @@ def choose_agent(
     skills: dict[int, set[str]] = {}
     for uid, skill in session.execute(select(UserSkill.user_id, UserSkill.skill).where(UserSkill.user_id.in_(ids))):
         skills.setdefault(uid, set()).add(fold(skill).strip())
+    return _TeamData(members, statuses, loads, langs, skills)
+
+
+def _batched_team_data(session: Session, *, team_id: int, case: Case, batch: RoutingBatch) -> _TeamData | None:
+    """The batch's data for ``team_id`` (read on first use); ``case``'s own open assignment is
+    left out of its assignee's load, as :func:`_team_data` leaves it out of the count."""
+    if team_id not in batch.teams:
+        data = _team_data(session, team_id=team_id, exclude_case_id=None)  # loads of every open case
+        if data is None:
+            return None
+        batch.teams[team_id] = data
+    data = batch.teams[team_id]
+    if case.assignee_id is not None and case.assignee_id in data.loads and case.status in OPEN_STATUSES:
+        loads = dict(data.loads)
+        loads[case.assignee_id] -= 1
+        return _TeamData(data.members, data.statuses, loads, data.langs, data.skills)
+    return data
+
+
+def _add_load(batch: RoutingBatch, user_id: int, delta: int) -> None:
+    """Count one open case more (or less) for ``user_id`` in every team of the batch they are in."""
+    for data in batch.teams.values():
+        if any(u.id == user_id for u in data.members):
+            data.loads[user_id] = data.loads.get(user_id, 0) + delta
+
+
+def choose_agent(
+    session: Session,
+    *,
+    case: Case,
+    team_id: int,
+    facts: CaseFacts,
+    reasons: list[str],
+    move_pointer: bool = True,
+    batch: RoutingBatch | None = None,
+) -> int | None:
+    """Step 2: the best available agent of ``team_id`` (None when nobody is)."""
+    at = now()
+    settings = session.get(RoutingTeam, team_id)
+    data = (
+        _team_data(session, team_id=team_id, exclude_case_id=case.id)
+        if batch is None
+        else _batched_team_data(session, team_id=team_id, case=case, batch=batch)
+    )
+    if data is None:
+        reasons.append("the team has no active members")
+        return None
+    members, statuses, loads, langs, skills = data.members, data.statuses, data.loads, data.langs, data.skills
     wanted = _case_keywords(case, facts)
     lang = (case.lang or facts.doc.lang or "").lower()
     candidates: list[_Candidate] = []
@@ -263,7 +340,7 @@ def choose_agent(
 
 
 def _escalate(
-    session: Session, *, case: Case, team_id: int, facts: CaseFacts, reasons: list[str]
+    session: Session, *, case: Case, team_id: int, facts: CaseFacts, reasons: list[str], batch: RoutingBatch | None
 ) -> tuple[int | None, int | None]:
     """Step 3: (team_id, assignee_id) after escalation, following escalation teams without loops."""
     visited = [team_id]
@@ -278,7 +355,7 @@ def _escalate(
             visited.append(nxt)
             team = session.get(Team, nxt)
             reasons.append(f"nobody available: escalated to team {team.name if team else nxt}")
-            agent = choose_agent(session, case=case, team_id=nxt, facts=facts, reasons=reasons)
+            agent = choose_agent(session, case=case, team_id=nxt, facts=facts, reasons=reasons, batch=batch)
             if agent is not None:
                 return nxt, agent
             current = nxt
@@ -295,18 +372,28 @@ def _escalate(
         return team_id, None
 
 
-def route_case(session: Session, *, case: Case) -> RoutingDecision:
-    """Decide team and assignee for ``case`` (see the module docstring); records the decision."""
+def route_case(session: Session, *, case: Case, batch: RoutingBatch | None = None) -> RoutingDecision:
+    """Decide team and assignee for ``case`` (see the module docstring); records the decision.
+    ``batch``: share rules and team data with the other cases routed in this transaction
+    (:class:`RoutingBatch`)."""
     facts = case_facts(session, case=case)
-    decision = choose_team(session, case=case, facts=facts)
+    decision = choose_team(session, case=case, facts=facts, batch=batch)
     if decision.team_id is not None:
-        agent = choose_agent(session, case=case, team_id=decision.team_id, facts=facts, reasons=decision.reasons)
+        agent = choose_agent(
+            session, case=case, team_id=decision.team_id, facts=facts, reasons=decision.reasons, batch=batch
+        )
         if agent is None:
             decision.escalated = True
             decision.team_id, agent = _escalate(
-                session, case=case, team_id=decision.team_id, facts=facts, reasons=decision.reasons
+                session, case=case, team_id=decision.team_id, facts=facts, reasons=decision.reasons, batch=batch
             )
         decision.assignee_id = agent
+    if batch is not None and decision.assignee_id != case.assignee_id:
+        # the caller applies the decision: the new assignee gains an open case, the old one loses it
+        if decision.assignee_id is not None:
+            _add_load(batch, decision.assignee_id, 1)
+        if case.assignee_id is not None and case.status in OPEN_STATUSES:
+            _add_load(batch, case.assignee_id, -1)
     if case.id is not None:
         session.add(
             RoutingDecisionRow(

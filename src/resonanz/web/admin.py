@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from fastapi.routing import iter_route_contexts
 from starlette.routing import Route
 
 from resonanz.accounts.permissions import Permission
@@ -54,10 +55,11 @@ SPARK_HEIGHT = 24
 
 def admin_links(request: Request) -> list[dict[str, str]]:
     """The admin pages this app serves (GET routes named in ADMIN_PAGES), each once."""
+    # iter_route_contexts walks into included routers (FastAPI keeps them nested, not flattened)
     paths = {
-        route.path
-        for route in request.app.routes
-        if isinstance(route, Route) and "GET" in (route.methods or set()) and route.path in ADMIN_PAGES
+        str(ctx.path)
+        for ctx in iter_route_contexts(request.app.routes)
+        if isinstance(ctx.original_route, Route) and "GET" in (ctx.methods or set()) and str(ctx.path) in ADMIN_PAGES
     }
     seen: set[str] = set()
     links = []

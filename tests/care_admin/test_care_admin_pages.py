@@ -148,6 +148,14 @@ def test_teams_page_creates_teams_and_manages_members(admin: TestClient, db: Dat
     page = admin.get("/admin/teams").text
     assert "Abteilung" in page and "Ada &lt;Admin&gt;" in page and f'data-member="{colleague_id}"' in page
     assert _post(admin, f"/admin/teams/{team_id}/members/{colleague_id}/delete", {}).status_code == 303
+    home = admin.get("/admin").text  # the admin home links every care admin page, in German here
+    for href, label in [
+        ("/admin/teams", "Teams"),
+        ("/admin/audit", "Prüfprotokoll"),
+        ("/care-admin/approval-rules", "Freigaberegeln"),
+        ("/care-admin/csat", "Zufriedenheitsumfrage"),
+    ]:
+        assert f'href="{href}"' in home and label in home
     with db.sessions() as session:
         assert session.scalars(select(TeamMember)).all() == []
 

@@ -81,6 +81,10 @@ def test_rules_crud_backtest_and_alerts(
     listed = viewer.get("/api/v1/alerts", params={"status": "open"}).json()
     assert [a["id"] for a in listed["items"]] == [alert_id]
     assert listed["items"][0]["explanation"]["top_terms"]
+    assert listed["items"][0]["title"] == "Nordwelle"  # the facts are stored; the words come per caller
+    assert listed["items"][0]["headline"] == "Volume spike: Nordwelle"
+    german = viewer.get(f"/api/v1/alerts/{alert_id}", headers={"Accept-Language": "de-DE,de;q=0.9"}).json()
+    assert german["headline"] == "Volumenspitze: Nordwelle" and "Erwähnungen in einer Stunde" in german["summary"]
     assert viewer.post(f"/api/v1/alerts/{alert_id}/ack").status_code == 403
     acked = analyst.post(f"/api/v1/alerts/{alert_id}/ack")
     assert acked.status_code == 200 and acked.json()["status"] == "acknowledged"

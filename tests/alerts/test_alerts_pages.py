@@ -16,6 +16,7 @@ from resonanz.db.database import Database
 from resonanz.listening.alerts.actions import do_create_rule, evaluate_rule
 from resonanz.listening.alerts.models import Alert, AlertRule
 from resonanz.listening.alerts.schemas import AlertRuleCreate
+from resonanz.notifications.models import NotificationChannel
 from tests.support.accounts_factory import signed_in_client
 
 from .alerts_factory import SPIKE, spike_history
@@ -101,3 +102,17 @@ def test_rule_form_creates_and_reports_field_errors(app: FastAPI, db: Database, 
         == 303
     )
     assert "ops" in analyst.get("/alerts/channels").text
+
+
+def test_channel_form_sets_the_language_and_zone_of_its_messages(app: FastAPI, db: Database, session: Session) -> None:
+    analyst = signed_in_client(app, db, Role.analyst)
+    token = analyst.headers["X-CSRF-Token"]
+    form = {"csrf_token": token, "name": "team", "kind": "slack", "url": "https://hooks.example/t", "language": "de"}
+    bad = analyst.post("/alerts/channels", data={**form, "time_zone": "Mars/Olympus"})
+    assert bad.status_code == 422 and 'data-error="config.time_zone"' in bad.text
+    ok = analyst.post("/alerts/channels", data={**form, "time_zone": "Europe/Berlin"}, follow_redirects=False)
+    assert ok.status_code == 303
+    channel = session.query(NotificationChannel).filter_by(name="team").one()
+    assert channel.config["language"] == "de" and channel.config["time_zone"] == "Europe/Berlin"
+    page = analyst.get("/alerts/channels").text
+    assert "German · Europe/Berlin" in page and "As set for this server (English)" in page

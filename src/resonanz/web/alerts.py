@@ -23,6 +23,7 @@ from resonanz.accounts.permissions import Permission
 from resonanz.accounts.schemas import Principal
 from resonanz.api.deps import DbSession
 from resonanz.clock import now
+from resonanz.config import Settings
 from resonanz.errors import ConflictError, InputError, NotFoundError
 from resonanz.i18n import N_
 from resonanz.listening.alerts import actions, service
@@ -73,6 +74,11 @@ def _int(form: Any, name: str) -> int | None:
 def alert_summary(kind: str, explanation: dict[str, Any], locale: str, time_zone: str | None = None) -> str:
     """The alert's sentence for the page's reader: the same words its e-mail and chat messages use."""
     return summary(kind, explanation, wording(locale, time_zone))
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 def _common() -> dict[str, Any]:
@@ -218,14 +224,15 @@ def _channels_page(request: Request, session: Session, principal: Principal, *, 
         "can_manage": principal.can(Permission.alerts_manage),
         "error": {"field": getattr(error, "location", None) or "", "message": str(error)} if error else None,
         "values": values or {"kind": "email"},
+        "default_language": _settings(request).notification_language,
     }
     return render(request, "alerts/channels.html", context, status_code=422 if error else 200)
 
 
 @router.post("/alerts/channels", response_class=HTMLResponse)
 def create_channel(request: Request, session: DbSession, principal: Manager, form: CsrfForm) -> Response:
-    values = {k: _text(form, k) for k in ("name", "kind", "url", "to", "secret_name")}
-    config: dict[str, Any] = {}
+    values = {k: _text(form, k) for k in ("name", "kind", "url", "to", "secret_name", "language", "time_zone")}
+    config: dict[str, Any] = {k: values[k] for k in ("language", "time_zone") if values[k]}
     if values["kind"] == "email":
         config["to"] = [a.strip() for a in values["to"].replace(";", ",").split(",") if a.strip()]
     else:

@@ -17,10 +17,12 @@ from resonanz.api.deps import DbSession, require
 from resonanz.api.pagination import PageBase, Paging, decode_cursor, encode_cursor, set_link_header
 from resonanz.api.problems import problem_docs
 from resonanz.clock import now
+from resonanz.i18n import negotiate
 from resonanz.listening.alerts import actions, service
 from resonanz.listening.alerts.backtest import run_backtest
 from resonanz.listening.alerts.models import Alert, AlertStatus
 from resonanz.listening.alerts.schemas import AlertRead, AlertRuleCreate, AlertRuleRead, AlertRuleUpdate
+from resonanz.listening.alerts.wording import headline, summary, wording
 from resonanz.notifications import actions as channel_actions
 from resonanz.notifications import service as channel_service
 from resonanz.notifications.base import notifier_classes
@@ -151,6 +153,15 @@ def backtest_rule(
 # --- alerts --------------------------------------------------------------------------------
 
 
+def _read(alert: Alert, request: Request, principal: Principal) -> AlertRead:
+    """The alert with its headline and sentence worded for the caller (stored are the facts)."""
+    w = wording(negotiate(request.headers.get("accept-language"), principal.language), principal.time_zone)
+    read = AlertRead.model_validate(alert)
+    return read.model_copy(
+        update={"headline": headline(alert.kind, alert.title, w), "summary": summary(alert.kind, alert.explanation, w)}
+    )
+
+
 @router.get("/alerts", response_model=AlertPage, summary="List alerts", responses=_docs())
 def list_alerts(
     request: Request,
@@ -172,31 +183,31 @@ def list_alerts(
     rows = list(session.scalars(stmt))
     next_cursor = encode_cursor({"id": rows[paging.limit - 1].id}) if len(rows) > paging.limit else None
     set_link_header(request, response, next_cursor)
-    items = [AlertRead.model_validate(a) for a in rows[: paging.limit]]
+    items = [_read(a, request, principal) for a in rows[: paging.limit]]
     return AlertPage(items=items, next_cursor=next_cursor, limit=paging.limit)
 
 
 @router.get("/alerts/{alert_id}", response_model=AlertRead, summary="Get an alert", responses=_docs(404))
-def get_alert(alert_id: AlertId, session: DbSession, principal: Read) -> AlertRead:
-    return AlertRead.model_validate(service.get_alert(session, id=alert_id))
+def get_alert(request: Request, alert_id: AlertId, session: DbSession, principal: Read) -> AlertRead:
+    return _read(service.get_alert(session, id=alert_id), request, principal)
 
 
 @router.post(
     "/alerts/{alert_id}/ack", response_model=AlertRead, summary="Acknowledge an alert", responses=_docs(404, 409)
 )
-def acknowledge_alert(alert_id: AlertId, session: DbSession, principal: Manage) -> AlertRead:
+def acknowledge_alert(request: Request, alert_id: AlertId, session: DbSession, principal: Manage) -> AlertRead:
     alert = actions.do_acknowledge_alert(session, id=alert_id, actor=principal)
     session.commit()
-    return AlertRead.model_validate(alert)
+    return _read(alert, request, principal)
 
 
 @router.post("/alerts/{alert_id}/resolve", response_model=AlertRead, summary="Resolve an alert", responses=_docs(404))
 def resolve_alert(
-    alert_id: AlertId, session: DbSession, principal: Manage, data: ResolveBody | None = None
+    request: Request, alert_id: AlertId, session: DbSession, principal: Manage, data: ResolveBody | None = None
 ) -> AlertRead:
     alert = actions.do_resolve_alert(session, id=alert_id, note=(data or ResolveBody()).note, actor=principal)
     session.commit()
-    return AlertRead.model_validate(alert)
+    return _read(alert, request, principal)
 
 
 # --- notification channels -----------------------------------------------------------------

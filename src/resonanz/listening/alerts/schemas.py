@@ -139,7 +139,12 @@ class AlertRead(BaseModel):
     rule_id: int
     kind: str
     status: str
+    #: the watched query's or brand's name when it fired
     title: str
+    #: "Volume spike: Nordwelle" and the sentence with the numbers, in the caller's language
+    #: (their setting, else Accept-Language); ``explanation`` holds the same facts for machines
+    headline: str = ""
+    summary: str = ""
     episode_start: datetime
     episode_end: datetime
     fired_at: datetime

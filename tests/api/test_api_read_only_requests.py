@@ -5,6 +5,7 @@ on a GET (the look-up is redone as a writer when the stamp is due)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated
 
 import pytest
@@ -58,9 +59,11 @@ def probe_app(settings: Settings, db: Database) -> FastAPI:
 
 
 @pytest.fixture
-def client(settings: Settings, db: Database) -> TestClient:
+def client(settings: Settings, db: Database) -> Iterator[TestClient]:
     with api_client(probe_app(settings, db), db, Role.agent) as c:
-        return c
+        yield c
+    with db.engine.begin() as conn:  # PostgreSQL keeps one database per run; the schema test compares it
+        conn.execute(text("DROP TABLE probe"))
 
 
 def test_get_reads_post_writes(client: TestClient) -> None:

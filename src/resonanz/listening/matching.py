@@ -20,9 +20,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, and_, delete, func, select
+from sqlalchemy import Connection, Table, and_, delete, func, select, type_coerce
 from sqlalchemy import text as sql
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
 from resonanz.listening.models import Query, QueryMatch
 from resonanz.listening.query import Doc, Matcher, PreparedDoc, QuerySyntaxError, compile_query
@@ -91,7 +92,8 @@ def forget_cache() -> None:
 
 _DOC_COLUMNS = (
     Mention.id,
-    Mention.published_at,
+    # as stored (no conversion to an aware datetime and back): the match row copies it unchanged
+    type_coerce(Mention.published_at, NullType()).label("published_at"),
     Mention.text,
     Mention.title,
     Mention.url,
@@ -125,13 +127,12 @@ def match_mentions(session: Session, *, mention_ids: Sequence[int], folded: Mapp
 def _store(session: Session, active: ActiveSet, ids: list[int], folded: Mapping[int, str]) -> int:
     # The delete names the (few) queries to keep instead of the (many) active ones: a long IN
     # list made SQLite slow. The match rows (~10 per mention with 1,000 queries) go to the driver
-    # in one executemany (SQLite) or one unnest statement (PostgreSQL), with ``published_at``
-    # converted for the database once per mention: SQLAlchemy's per-row parameter handling of
-    # that column cost more than matching the mention.
+    # in one executemany (SQLite) or one unnest statement (PostgreSQL), with ``published_at`` as
+    # the mention row holds it: SQLAlchemy's per-row parameter handling of that column cost more
+    # than matching the mention.
     table = cast(Table, QueryMatch.__table__)
     keep = [q for q in session.scalars(select(Query.id).where(Query.active.is_(False)))]
     conn = session.connection()
-    to_db = table.c.published_at.type.bind_processor(conn.dialect)
     rows: list[tuple[int, int, Any, int]] = []
     matcher, versions = active.matcher, active.versions
     for start in range(0, len(ids), 500):
@@ -144,19 +145,18 @@ def _store(session: Session, active: ActiveSet, ids: list[int], folded: Mapping[
             .outerjoin(Author, Author.id == Mention.author_id)
             .where(Mention.id.in_(chunk))
         )
-        for mid, published, *cols in session.execute(stmt):
+        for mid, published, *cols in conn.execute(stmt):
             doc = Doc(cols[0] or "", *cols[1:])
             found = matcher.match(PreparedDoc(doc, folded=folded.get(mid)))
             if found:
-                stamp = to_db(published) if to_db is not None else published
-                rows.extend([(qid, mid, stamp, versions[qid]) for qid in found])
+                rows.extend([(qid, mid, published, versions[qid]) for qid in found])
     if rows:
         _insert(conn, rows)
     return len(rows)
 
 
 def _insert(conn: Connection, rows: list[tuple[int, int, Any, int]]) -> None:
-    """Write ``(query_id, mention_id, published_at as the database takes it, query_version)``."""
+    """Write ``(query_id, mention_id, published_at as stored in the mention row, query_version)``."""
     if conn.dialect.name == "sqlite":
         cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:

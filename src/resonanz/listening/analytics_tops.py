@@ -39,7 +39,7 @@ from resonanz.listening.analytics_schemas import (
 )
 from resonanz.listening.models import Query, QueryMatch
 from resonanz.listening.rollup_models import Dim, RollupMention, ScopeKind
-from resonanz.listening.rollups import MAX_LEVEL
+from resonanz.listening.rollups import MAX_LEVEL, ids_in
 from resonanz.mentions.models import Author, Mention
 
 #: mentions read per range for the top lists (measured: ~30-60 us each to read and count)
@@ -175,7 +175,7 @@ def count_range(
     for i in range(0, len(ids), ID_CHUNK):
         chunk = ids[i : i + ID_CHUNK]
         stmt = select(AnalysisResult.result).where(
-            AnalysisResult.stage == "entities", AnalysisResult.mention_id.in_(chunk)
+            AnalysisResult.stage == "entities", ids_in(session, AnalysisResult.mention_id, chunk)
         )
         for result in session.scalars(stmt):
             if not isinstance(result, dict):
@@ -190,7 +190,7 @@ def count_range(
             rows = session.execute(
                 select(Author.id, Author.platform, Author.handle, Author.name, Author.followers)
                 .join(Mention, Mention.author_id == Author.id)
-                .where(Mention.id.in_(chunk))
+                .where(ids_in(session, Mention.id, chunk))
             )
             for aid, platform, handle, name, followers in rows:
                 out.author_counts[aid] += 1

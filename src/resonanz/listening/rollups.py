@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, delete, func, insert, select, text
+from sqlalchemy import ColumnElement, Integer, Table, any_, delete, func, insert, literal, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -65,6 +65,17 @@ MAX_LEVEL = 24
 Scopes = tuple[tuple[str, int], ...]
 #: (scope kind, scope id, dimension, hour or day, value) -> [count, reach]
 Sums = dict[tuple[str, int, str, datetime, str], list[int]]
+
+
+def ids_in(session: Session, column: Any, ids: Sequence[int]) -> ColumnElement[bool]:
+    """``column IN ids``; on PostgreSQL ``column = ANY(array)``: one parameter, where psycopg
+    re-parses a statement of 1,000 expanded parameters every time (its cache keys on the text, and
+    each list's length differs) — measured as ~60 ms of a 1,000-id lookup on the loaded machine."""
+    if is_postgres(session):
+        found: ColumnElement[bool] = column == any_(literal(list(ids), postgresql.ARRAY(Integer)))
+        return found
+    inside: ColumnElement[bool] = column.in_(list(ids))
+    return inside
 
 
 def floor_hour(value: datetime) -> datetime:
@@ -154,7 +165,7 @@ def _rows_by_ids(session: Session, ids: Sequence[int]) -> list[Any]:
     rows: list[Any] = []
     for i in range(0, len(ids), ID_CHUNK):
         stmt = select(*_COLUMNS).outerjoin(Author, Author.id == Mention.author_id)
-        rows += session.execute(stmt.where(Mention.id.in_(ids[i : i + ID_CHUNK]))).all()
+        rows += session.execute(stmt.where(ids_in(session, Mention.id, ids[i : i + ID_CHUNK]))).all()
     return rows
 
 
@@ -168,7 +179,7 @@ def _matches(session: Session, ids: Sequence[int]) -> dict[int, list[int]]:
     found: dict[int, list[int]] = {}
     for i in range(0, len(ids), ID_CHUNK):
         stmt = select(QueryMatch.query_id, QueryMatch.mention_id).where(
-            QueryMatch.mention_id.in_(ids[i : i + ID_CHUNK])
+            ids_in(session, QueryMatch.mention_id, ids[i : i + ID_CHUNK])
         )
         for query_id, mention_id in session.execute(stmt):
             found.setdefault(mention_id, []).append(query_id)
@@ -241,7 +252,8 @@ def current(session: Session, rows: Sequence[Any]) -> dict[int, Counted]:
 def _ledger(session: Session, ids: Sequence[int]) -> dict[int, Counted]:
     out: dict[int, Counted] = {}
     for i in range(0, len(ids), ID_CHUNK):
-        for row in session.scalars(select(RollupMention).where(RollupMention.mention_id.in_(ids[i : i + ID_CHUNK]))):
+        chunk = ids_in(session, RollupMention.mention_id, ids[i : i + ID_CHUNK])
+        for row in session.scalars(select(RollupMention).where(chunk)):
             scopes = tuple((kind, int(sid)) for kind, _, sid in (p.partition(":") for p in row.scopes.split()))
             out[row.mention_id] = Counted(
                 row.hour, row.sentiment, row.lang, row.platform, row.source, row.reach, scopes
@@ -286,7 +298,9 @@ def refresh_mentions(session: Session, *, mention_ids: Sequence[int]) -> int:
     if not changed:
         return 0
     for i in range(0, len(changed), ID_CHUNK):
-        session.execute(delete(RollupMention).where(RollupMention.mention_id.in_(changed[i : i + ID_CHUNK])))
+        session.execute(
+            delete(RollupMention).where(ids_in(session, RollupMention.mention_id, changed[i : i + ID_CHUNK]))
+        )
     _insert(session, RollupMention, [now[mid].ledger_row(mid) for mid in changed if mid in now])
     return _apply(session, RollupHour, "hour", hourly) + _apply(session, RollupDay, "day", daily)
 

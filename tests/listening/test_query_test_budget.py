@@ -14,12 +14,17 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from resonanz.accounts.permissions import Role
+from resonanz.api.app import create_app
+from resonanz.config import Settings
+from resonanz.db.database import Database
 from resonanz.listening import service
 from resonanz.listening.history import translate
 from resonanz.listening.query import Doc, compile_query
 from resonanz.listening.service import matching_ids, try_query
 from resonanz.mentions.models import Mention
 from tests.listening.factories import T0, store_docs
+from tests.support.accounts_factory import api_client
 
 
 def _tagged(session: Session, n: int = 300) -> set[int]:
@@ -117,3 +122,16 @@ def test_exact_samples_are_the_newest_by_publication_not_by_id(
     for draft in ("bahn", "zug", "bahn NOT heute"):
         newest = matching_ids(session, draft, limit=5)
         assert [s.id for s in try_query(session, query=draft).samples] == newest, draft
+
+
+def test_the_api_answers_in_the_users_zone_with_the_share_and_estimate(settings: Settings, db: Database) -> None:
+    app = create_app(settings, database=db)
+    with db.sessions() as session:
+        # 23:30 UTC is the next day in Berlin
+        store_docs(session, [Doc(text="bahn #bahn"), Doc(text="bahn")], start=T0.replace(hour=23, minute=30))
+        session.commit()
+    with api_client(app, db, Role.viewer, time_zone="Europe/Berlin") as client:
+        body = client.post("/api/v1/queries/test", json={"text": "#bahn"}).json()
+    assert body["zone"] == "Europe/Berlin" and body["volume"] == [{"day": "2026-03-02", "count": 1}]
+    assert body["count"] == body["estimate"] == 1 and body["partial"] is False
+    assert body["candidates"] == 2 and body["checked"] == 2 and body["scanned_share"] == 1.0

@@ -364,6 +364,13 @@ def count_index(session: Session, expr: str, *, every: int = 1) -> Any:
     return text(sql).bindparams(**params).columns(column("id", Integer))
 
 
+def planned_index_rows(session: Session, expr: str) -> int:
+    """PostgreSQL's planner estimate of the mentions an index expression matches (from the index
+    statistics, no row read): an exact count reads each match's ``mention_search`` row."""
+    sql = "EXPLAIN (FORMAT JSON) SELECT mention_id FROM mention_search WHERE vector @@ CAST(:q AS tsquery)"
+    return int(session.execute(text(sql), {"q": expr}).scalar_one()[0]["Plan"]["Plan Rows"])
+
+
 def day_of(session: Session) -> ColumnElement[str]:
     """``published_at`` as its UTC day, "YYYY-MM-DD", computed by the database."""
     if session.get_bind().dialect.name == "postgresql":

@@ -30,7 +30,7 @@ from sqlalchemy import ColumnElement, Integer, Select, and_, column, func, liter
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from resonanz.listening.history import SqlPlan, count_index, doc_columns, to_doc
+from resonanz.listening.history import SqlPlan, count_index, doc_columns, planned_index_rows, to_doc
 from resonanz.listening.history_days import LocalDays
 from resonanz.listening.query.compile import CompiledQuery
 from resonanz.listening.query.match import PreparedDoc
@@ -106,9 +106,7 @@ def count_candidates(session: Session, plan: SqlPlan, window: Sequence[ColumnEle
     if plan.driver is not None:
         ids = count_index(session, plan.driver)
         if not window and session.get_bind().dialect.name == "postgresql":
-            sql = "EXPLAIN (FORMAT JSON) SELECT mention_id FROM mention_search WHERE vector @@ CAST(:q AS tsquery)"
-            found = session.execute(text(sql), {"q": plan.driver}).scalar()
-            planned = int(found[0]["Plan"]["Plan Rows"])
+            planned = planned_index_rows(session, plan.driver)
             if planned >= PG_PLANNED_ABOVE:
                 return planned
         if not window:

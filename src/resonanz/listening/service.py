@@ -23,7 +23,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from resonanz.errors import InputError
-from resonanz.listening.history import SqlPlan, candidate_rows, count_index, to_doc, translate
+from resonanz.listening.history import SqlPlan, candidate_rows, count_index, planned_index_rows, to_doc, translate
 from resonanz.listening.history_days import LocalDays, zone_of
 from resonanz.listening.history_scan import CHECKS_PER_LIMIT_S, count_candidates, newest_matches, scan
 from resonanz.listening.query.compile import CompiledQuery, compile_query
@@ -184,7 +184,11 @@ def _exact(
     conds = [*([where] if where is not None else []), *window]
     key = days.key.label("day")
     curve_where: ColumnElement[bool] | None = and_(*conds) if conds else None
-    if plan.index_only is not None and not window:
+    if plan.index_only is not None and not window and days.postgres:
+        out.count, out.curve_every, sampled = _pg_count_and_sample(session, plan.index_only)
+        if out.curve_every > 1:
+            curve_where = Mention.id == func.any(sampled)
+    elif plan.index_only is not None and not window:
         out.count = int(
             session.scalar(select(func.count()).select_from(count_index(session, plan.index_only).subquery())) or 0
         )
@@ -199,6 +203,21 @@ def _exact(
         out.count = sum(c for _, c in out.curve)
     if samples and out.count:
         out.samples = _newest_exact(session, plan, conds, window, samples, out.count)
+
+
+def _pg_count_and_sample(session: Session, expr: str) -> tuple[int, int, list[int]]:
+    """(count, k, every k-th matching id) in one pass over ``mention_search``: PostgreSQL reads each
+    match's row there to count it (the GIN index is bitmap-only), so the count and the sample for
+    the curve share that pass; k comes from the planner's estimate of the matches."""
+    every = max(1, -(-planned_index_rows(session, expr) // CURVE_ROWS))
+    row = session.execute(
+        text(
+            "SELECT count(*), array_agg(mention_id) FILTER (WHERE mention_id % :k = 0) FROM mention_search "
+            "WHERE vector @@ CAST(:q AS tsquery)"
+        ),
+        {"q": expr, "k": every},
+    ).one()
+    return int(row[0]), every, list(row[1] or [])
 
 
 def _newest_exact(

@@ -130,8 +130,18 @@ class QueryTestOut(BaseModel):
     normalized: str
     count: int
     exact: bool = Field(description="counted by the full-text index alone")
-    partial: bool = Field(description="stopped at the time or candidate limit: the count is a lower bound")
+    partial: bool = Field(
+        description="not every candidate was checked (a spread sample, or the time limit): the count is a lower bound"
+    )
     checked: int
+    candidates: int | None = Field(
+        default=None, description="candidates the index yielded for the exact check (null: exact, or not known)"
+    )
+    estimate: int | None = Field(
+        default=None, description="when partial: the matches projected from those checked (null: unknown)"
+    )
+    scanned_share: float = Field(default=1.0, description="share of the candidates checked (1: all)")
+    zone: str = Field(default="UTC", description="the time zone of the volume's days (the user's)")
     volume: list[VolumePoint]
     volume_every: int = Field(
         default=1, description="1: the curve counts every match; k: each day estimated from every k-th match"

@@ -201,8 +201,9 @@ def _query(session: DbSession, id: int) -> tuple[ListeningQuery, QueryRead, str]
 def test_query(
     request: Request, session: DbSession, principal: Reader, data: QueryTestIn
 ) -> QueryTestOut | JSONResponse:
-    """Count, mentions per UTC day and the newest samples of a draft query, without saving it.
-    Bounded in time: when the limit stops it, ``partial`` is true and the count a lower bound."""
+    """Count, mentions per day (in the user's time zone) and the newest samples of a draft query,
+    without saving it. Bounded in time: when not every candidate could be checked, ``partial`` is
+    true, the count a lower bound, and ``estimate`` the projection from the share checked."""
     try:
         compiled = query_service.validate_text(data.text)
     except QuerySyntaxError as exc:
@@ -211,7 +212,13 @@ def test_query(
     if since is not None and until is not None and since >= until:
         raise InputError("since must be before until", location="body.since")
     result = try_query(
-        session, query=compiled, since=since, until=until, samples=data.samples, time_limit_s=TEST_TIME_LIMIT_S
+        session,
+        query=compiled,
+        since=since,
+        until=until,
+        samples=data.samples,
+        time_limit_s=TEST_TIME_LIMIT_S,
+        tz=principal.time_zone,
     )
     return QueryTestOut(
         normalized=result.normalized,
@@ -219,6 +226,10 @@ def test_query(
         exact=result.exact,
         partial=result.truncated,
         checked=result.checked,
+        candidates=result.candidates,
+        estimate=result.estimate,
+        scanned_share=result.scanned_share,
+        zone=result.zone,
         volume=[VolumePoint(day=d, count=c) for d, c in result.curve],
         volume_every=result.curve_every,
         samples=[

@@ -236,3 +236,11 @@ def test_random_queries_of_every_kind_agree_with_each_query_alone() -> None:
     assert len(queries) > 200
     answers = run(queries, docs)
     assert sum(map(len, answers)) > len(docs)  # the corpus matches, often
+
+
+def test_matchers_without_words_need_no_automaton() -> None:
+    assert Matcher({}).match(Doc(text="Bahn")) == []
+    fields = Matcher({"tagged": compile_query("has:hashtag"), "german": compile_query("lang:de")})
+    assert fields.atom_count == 1  # the '#' mark, looked up in the text, not in an automaton
+    assert fields.match(Doc(text="#bahn", lang="de")) == ["tagged", "german"]
+    assert fields.match(Doc(text="bahn", lang="en")) == []

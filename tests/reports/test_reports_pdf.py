@@ -73,9 +73,9 @@ def test_alerts_of_the_period_and_scope_are_listed(session: Session) -> None:
         session.flush()
         rules.append(rule)
     for rule, title, fired in (
-        (rules[0], "Volume spike <Nordwelle>", stamp),
+        (rules[0], "Nordwelle <x>", stamp),  # an alert stores its scope; the kind is worded per reader
         (rules[0], "Outside the period", stamp + timedelta(days=30)),
-        (rules[1], "Rival spike", stamp),
+        (rules[1], "Rivale", stamp),
     ):
         session.add(Alert(rule_id=rule.id, kind="volume_spike", status="open", title=title, episode_start=fired,
                           episode_end=fired, fired_at=fired, updated_at=fired, observed=40.0, baseline=10.0,
@@ -84,10 +84,10 @@ def test_alerts_of_the_period_and_scope_are_listed(session: Session) -> None:
     definition = _definition(session, [ws.brands["Nordwelle"]], lang="en")
     window = window_from(date(2026, 3, 2), period=Period.weekly, tz="Europe/Berlin")
     content = gather(session, definition=definition, window=window)
-    assert [a.title for a in content.alerts or []] == ["Volume spike <Nordwelle>"]
+    assert [a.title for a in content.alerts or []] == ["Nordwelle <x>"]
     assert content.summary()["alerts"] == 1
     text = _text(render_pdf(content, public_url="http://x"))
-    assert "Volume spike <Nordwelle>" in text and "Rival spike" not in text
+    assert "Volume spike: Nordwelle <x>" in text and "Volume spike: Rivale" not in text
 
 
 def test_english_pdf(session: Session) -> None:

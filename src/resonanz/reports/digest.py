@@ -57,10 +57,14 @@ def _posts_html(posts: list[NotablePost], t: Texts, lab: dict[str, str], base: s
     return "".join(out)
 
 
-def render_digest(content: ReportContent, *, public_url: str) -> Digest:
-    """Subject, plain text and HTML of the report e-mail."""
+def render_digest(
+    content: ReportContent, *, public_url: str, language: str | None = None, tz: str | None = None
+) -> Digest:
+    """Subject, plain text and HTML of the report e-mail, in the report's language and zone, or
+    in a recipient's (``language``/``tz``): the gathered numbers are the same for everyone, so a
+    digest per recipient language costs only this rendering."""
     c = content
-    t = texts(c.language, c.tz)
+    t = texts(language or c.language, tz or c.tz)
     lab = labels(t)
     base = public_url.rstrip("/")
     window = t.window(c.window)

@@ -181,24 +181,25 @@ def list_cases(
     cursor_rank, last_id = _decode(after) if after else (None, 0)
     statuses = list(dict.fromkeys(filters.statuses)) or [s.value for s in ACTIVE]
     wanted = set(filters.priorities) if filters.priorities else None
-    base = _filtered(select(Case), filters, scope, by_bucket=True)
-    found: list[tuple[int, Case]] = []
+    base = _filtered(select(Case.id), filters, scope, by_bucket=True)
+    found: list[tuple[int, int]] = []  # (rank, id) in page order; rows are loaded once at the end
     for priority, rank in sorted(PRIORITY_RANK.items(), key=lambda item: -item[1]):
         if (wanted is not None and priority.value not in wanted) or (cursor_rank is not None and rank > cursor_rank):
             continue
         need = limit + 1 - len(found)
-        bucket: list[Case] = []
+        bucket: list[int] = []
         for status in statuses:
             stmt = base.where(Case.status == status, Case.priority == priority.value)
             if cursor_rank is not None and rank == cursor_rank:
                 stmt = stmt.where(Case.id > last_id)
             bucket.extend(session.scalars(stmt.order_by(Case.id).limit(need)))
-        bucket.sort(key=lambda c: c.id)
-        found.extend((rank, c) for c in bucket[:need])
+        found.extend((rank, case_id) for case_id in sorted(bucket)[:need])
         if len(found) > limit:
             break
-    items = [c for _, c in found[:limit]]
-    next_cursor = _encode(found[limit - 1][0], items[-1].id) if len(found) > limit else None
+    ids = [case_id for _, case_id in found[:limit]]
+    rows = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_(ids)))} if ids else {}
+    items = [rows[case_id] for case_id in ids]
+    next_cursor = _encode(found[limit - 1][0], ids[-1]) if len(found) > limit else None
     return CasePage(items=items, next_cursor=next_cursor)
 
 

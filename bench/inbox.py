@@ -5,7 +5,6 @@ routing throughput for 10,000 new cases.
     .venv/bin/python bench/inbox.py --cases 100000 --agents 50 --rounds 20 --think 1-3 --think-rounds 10 --route 10000
     .venv/bin/python bench/inbox.py --cases 20000 --rounds 4 --think-rounds 2 --route 1000   # a quick look
     .venv/bin/python bench/inbox.py --route-only             # routing throughput only (in-process)
-    .venv/bin/python bench/inbox.py --profile /tmp/inbox.prof  # cProfile the server (python -m pstats)
 
 **Queue.** A fresh SQLite database (``--db``) gets 5 teams of 10 agents (skills, languages, each
 with an API token) and ``--cases`` open cases spread over the teams and agents (Core bulk insert).
@@ -173,12 +172,10 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(url: str, data_dir: Path, port: int, *, profile: Path | None = None) -> subprocess.Popen[bytes]:
+def start_server(url: str, data_dir: Path, port: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "RESONANZ_DATABASE_URL": url, "RESONANZ_DATA_DIR": str(data_dir)}
     exe = Path(sys.executable).with_name("resonanz")
     cmd = [str(exe), "serve", "--port", str(port), "--workers", "0"]
-    if profile is not None:  # cProfile writes the file when uvicorn exits on SIGTERM
-        cmd = [sys.executable, "-m", "cProfile", "-o", str(profile), *cmd]
     log = data_dir / "bench-inbox-server.log"  # uvicorn's access log and any traceback
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -377,7 +374,6 @@ def main() -> None:
     parser.add_argument("--think-rounds", type=int, default=10, help="rounds per agent with think time (0: skip)")
     parser.add_argument("--route", type=int, default=10_000)
     parser.add_argument("--route-only", action="store_true")
-    parser.add_argument("--profile", type=Path, help="cProfile the server into this file (pstats)")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     for suffix in ("", "-wal", "-shm"):
@@ -398,7 +394,7 @@ def main() -> None:
     tables: list[str] = []
     if not args.route_only:
         port = free_port()
-        proc = start_server(url, args.db.parent, port, profile=args.profile)
+        proc = start_server(url, args.db.parent, port)
         runs = [("saturation: no think time", args.rounds, (0.0, 0.0))]
         runs.append((f"realistic: {args.think[0]:g}–{args.think[1]:g} s think time", args.think_rounds, args.think))
         try:

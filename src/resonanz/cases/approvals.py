@@ -107,12 +107,13 @@ def do_remove_phrase(session: Session, *, id: int, actor: Actor | None) -> None:
 
 def competitor_names(session: Session) -> list[str]:
     """Names and aliases of the listening brands of kind competitor (H1's table)."""
+    from resonanz.listening.brands import alias_list
     from resonanz.listening.models import Brand
 
     names: list[str] = []
     for brand in session.scalars(select(Brand).where(Brand.kind == "competitor")):
         names.append(brand.name)
-        names += [a for a in (brand.aliases or []) if isinstance(a, str)]
+        names += alias_list(brand)  # one alias a line (iterating the text gave single letters: "a" flagged)
     return names
 
 

@@ -199,3 +199,15 @@ def test_audit_log_filters_and_pages(admin: TestClient, db: Database) -> None:
 def test_who_may_see_the_pages(app: FastAPI, db: Database, role: Role, path: str, status: int) -> None:
     with signed_in_client(app, db, role) as client:
         assert client.get(path, follow_redirects=False).status_code == status
+
+
+def test_competitor_aliases_are_names_not_letters(db: Database) -> None:
+    with db.sessions() as session:
+        session.add(Brand(name="Fonecom", kind="competitor", aliases="Fone Com\nFC", created_at=now()))
+        session.commit()
+        names = approvals.competitor_names(session)
+        assert names == ["Fonecom", "Fone Com", "FC"]
+        context = ReplyContext(platform="email", competitors=names)
+        assert check_reply("We will send you a new card.", context=context, models=False) == []
+        (finding,) = check_reply("Unlike FC, we refund at once.", context=context, models=False)
+        assert finding.code == "blocked_phrase" and finding.detail == {"kind": "competitor"}

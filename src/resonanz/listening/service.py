@@ -186,6 +186,8 @@ def _exact(
     curve_where: ColumnElement[bool] | None = and_(*conds) if conds else None
     if plan.index_only is not None and not window and days.postgres:
         out.count, out.curve_every, sampled = _pg_count_and_sample(session, plan.index_only)
+        if out.count <= CURVE_ROWS:  # the planner expected more: every match is read after all
+            out.curve_every = 1
         if out.curve_every > 1:
             curve_where = Mention.id == func.any(sampled)
     elif plan.index_only is not None and not window:

@@ -50,3 +50,29 @@ def test_write_test_save_and_list_a_query(signed_in: Callable[..., Page]) -> Non
     row = page.locator("[data-queries] tr", has_text="Nordwelle app or tariff (browser)")
     expect(row).to_have_count(1)
     expect(row.locator("code")).to_have_text("nordwelle AND (app OR tarif)")
+
+
+def test_a_budgeted_answer_shows_the_estimate_and_the_share_checked(signed_in: Callable[..., Page]) -> None:
+    """On a large store a checked draft scans an even sample of its candidates; the editor must
+    say "about N" with the share checked, not present the sample's count as the answer. The
+    server's answer is replaced here (a small test store never needs the budget), the rendering
+    is the page's own."""
+    page = signed_in("analyst")
+    answer = {
+        "normalized": "#nordwelledown",
+        "count": 1234,
+        "partial": True,
+        "estimate": 356274,
+        "scanned_share": 0.125,
+        "candidates": 400000,
+        "elapsed_ms": 812.0,
+        "volume": [],
+        "samples": [],
+    }
+    page.route("**/api/v1/queries/test", lambda route: route.fulfill(json=answer))
+    page.goto("/queries/new")
+    page.get_by_label("Query", exact=True).press_sequentially("#nordwelledown", delay=10)
+    count = page.locator("[data-test-count]")
+    expect(count).to_contain_text("356,274")
+    expect(count).to_contain_text("12.5%")
+    expect(count).to_contain_text("1,234")

@@ -104,8 +104,19 @@
       errorBox.hidden = true;
       input.removeAttribute("aria-invalid");
       var template = result.count === 1 ? msg.msgOne : msg.msgMany;
-      count.textContent = fill(template, { num: numberFormat.format(result.count) }) +
-        (result.partial ? " " + msg.msgPartial : "");
+      if (result.partial && result.estimate != null) {
+        // a budgeted scan checked an even sample of the candidates: show the estimate, say how
+        // much was checked, and keep the exact lower bound visible
+        var share = new Intl.NumberFormat(lang, { style: "percent", maximumFractionDigits: 1 });
+        count.textContent = fill(msg.msgEstimate, {
+          num: numberFormat.format(result.estimate),
+          share: share.format(result.scanned_share),
+          found: numberFormat.format(result.count)
+        });
+      } else {
+        count.textContent = fill(template, { num: numberFormat.format(result.count) }) +
+          (result.partial ? " " + msg.msgPartial : "");
+      }
       count.dataset.count = String(result.count);
       count.hidden = false;
       status.textContent = result.normalized + " · " + Math.round(result.elapsed_ms) + " ms";

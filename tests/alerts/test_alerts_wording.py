@@ -13,7 +13,7 @@ from resonanz.reports.texts import texts
 
 EXP = {"observed": 1234.5, "baseline": 0.25, "threshold": 7.5, "numbers": {"k": 3, "volume": 4200,
        "volume_factor": 2.5, "negative_share": 0.42, "reach": 1200000, "authors": ["@a", "@b"]}}  # fmt: skip
-migration = importlib.import_module("resonanz.db.migrations.versions.0016_alert_titles_as_facts")
+migration = importlib.import_module("resonanz.db.migrations.versions.0015_alert_titles_as_facts")
 
 
 @pytest.mark.parametrize(

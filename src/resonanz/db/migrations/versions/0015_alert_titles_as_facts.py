@@ -6,8 +6,8 @@ the hour …"). Readers now get the kind and the numbers worded in their own lan
 language-free part: the name of the query or brand the rule watched when it fired. This rewrites
 the stored sentences to that name. Downgrade leaves the names (older code shows a title as text).
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-11-28
 """
 
@@ -18,8 +18,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0016"
-down_revision: str | None = "0015"
+revision: str = "0015"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

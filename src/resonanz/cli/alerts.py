@@ -15,7 +15,8 @@ from sqlalchemy import select
 from resonanz.cli.context import console, database, fmt_time, handle_errors, print_json, print_table, session_scope
 from resonanz.clock import now
 from resonanz.errors import InputError, NotFoundError
-from resonanz.listening.alerts import actions, service
+from resonanz.i18n import cli_locale
+from resonanz.listening.alerts import actions, service, wording
 from resonanz.listening.alerts.backtest import run_backtest
 from resonanz.listening.alerts.models import RuleKind
 from resonanz.listening.alerts.schemas import AlertRuleCreate, AlertRuleRead
@@ -148,8 +149,11 @@ def list_(
 
             print_json([AlertRead.model_validate(a).model_dump(mode="json") for a in rows])
             return
+        # the stored title is the watched scope only; the kind is worded in the CLI's language
+        words = wording.wording(cli_locale())
         print_table("Alerts", ["id", "fired", "status", "rule", "what"],
-                    [[a.id, fmt_time(a.fired_at), a.status, a.rule_id, a.title] for a in rows])  # fmt: skip
+                    [[a.id, fmt_time(a.fired_at), a.status, a.rule_id, wording.headline(a.kind, a.title, words)]
+                     for a in rows])  # fmt: skip
 
 
 @app.command("ack")

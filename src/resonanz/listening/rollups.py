@@ -54,6 +54,8 @@ ID_CHUNK = 2_000
 #: days rebuilt per step (a week: a bounded read per step; steps start at UTC midnight, so no
 #: day is split between two steps)
 REBUILD_STEP_DAYS = 7
+#: the background job that runs :func:`rebuild` (queued by migration 0012 on a store with mentions)
+REBUILD_KIND = "listening.rollups.rebuild"
 #: rows per executemany
 WRITE_CHUNK = 5_000
 #: first key of the PostgreSQL advisory locks that serialise refreshing one mention

@@ -5,23 +5,53 @@ Revises: 0011
 Create Date: 2026-11-28
 
 The hourly rows gain a ``total`` dimension and every mention a ledger row, which the old rows do
-not have: they are emptied here, and ``resonanz analytics rebuild`` counts the stored mentions
-again (docs/operations.md; without it the dashboards show the mentions analysed from now on).
+not have: they are emptied here, and on a store that holds mentions a ``listening.rollups.rebuild``
+job is queued, so the worker counts them again (``resonanz analytics rebuild`` does the same at
+once, in the foreground; docs/operations.md).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from alembic import op
 
-from resonanz.db.types import UTCDateTime
+from resonanz.db.types import UTCDateTime, json_type
 
 revision: str = "0012"
 down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+
+def queue_rebuild(conn: sa.Connection) -> bool:
+    """Queue the rollup rebuild when there is something to count (a new store has no mentions:
+    nothing to queue). Plain SQL over this revision's ``job`` columns, not the worker's model,
+    so a later change to the model cannot break this step; the dedupe key keeps it to one job."""
+    if conn.execute(sa.text("SELECT 1 FROM mention LIMIT 1")).first() is None:
+        return False
+    job = sa.table(
+        "job",
+        sa.column("kind", sa.String),
+        sa.column("payload", json_type()),
+        sa.column("dedupe_key", sa.String),
+        sa.column("state", sa.String),
+        sa.column("priority", sa.Integer),
+        sa.column("run_at", UTCDateTime()),
+        sa.column("attempts", sa.Integer),
+        sa.column("max_attempts", sa.Integer),
+        sa.column("created_at", UTCDateTime()),
+    )
+    stamp = datetime.now(UTC)
+    conn.execute(
+        job.insert().values(
+            kind="listening.rollups.rebuild", payload={}, dedupe_key="listening.rollups.rebuild", state="pending",
+            priority=100, run_at=stamp, attempts=0, max_attempts=5, created_at=stamp,
+        )
+    )  # fmt: skip
+    return True
 
 
 def upgrade() -> None:
@@ -72,6 +102,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("rollup_mention", schema=None) as batch_op:
         batch_op.create_index("ix_rollup_mention_level_hour", ["level", "hour"], unique=False)
+    queue_rebuild(op.get_bind())
 
 
 def downgrade() -> None:

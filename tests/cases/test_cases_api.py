@@ -184,3 +184,29 @@ def test_sse_hides_cases_outside_the_scope(agent: TestClient, db: Database) -> N
     assert [json.loads(line[6:])["case_id"] for line in lines] == [mine]
     with db.sessions() as s:
         assert s.get(Case, mine) is not None
+
+
+def test_replies_and_suggestions_of_cases_outside_the_scope_are_not_found(
+    agent: TestClient, manager: TestClient, db: Database
+) -> None:
+    """The reply endpoints keep the cases' scope: an agent can neither read, draft on, nor touch a
+    draft of a case of a team they are not in (404, as for the case itself)."""
+    with db.sessions() as s:
+        other = make_team(s, "Billing")
+        s.commit()
+        other_id = other.id
+    (theirs,) = make_cases(db, 1, team_id=other_id)
+    (ours,) = make_cases(db, 1)
+    draft = manager.post(f"/api/v1/cases/{theirs}/replies", json={"text": "Wir kümmern uns."})
+    assert draft.status_code == 201, draft.text
+    reply_id = draft.json()["id"]
+
+    assert agent.get(f"/api/v1/cases/{theirs}/replies").status_code == 404
+    assert agent.get(f"/api/v1/cases/{theirs}/suggestions").status_code == 404
+    assert agent.post(f"/api/v1/cases/{theirs}/replies", json={"text": "hallo"}).status_code == 404
+    assert agent.put(f"/api/v1/replies/{reply_id}", json={"text": "geändert"}).status_code == 404
+    assert agent.post(f"/api/v1/replies/{reply_id}/check").status_code == 404
+    assert agent.post(f"/api/v1/replies/{reply_id}/submit", json={}).status_code == 404
+    assert manager.get(f"/api/v1/cases/{theirs}/replies").json()[0]["text"] == "Wir kümmern uns."
+    assert agent.get(f"/api/v1/cases/{ours}/replies").status_code == 200
+    assert agent.post(f"/api/v1/cases/{ours}/replies", json={"text": "Wir melden uns."}).status_code == 201

@@ -194,7 +194,7 @@ def reply_to_article(
 ) -> Response:  # fmt: skip
     """ "Turn this reply into an article": a draft article to review on /knowledge."""
     reply = replies.get_reply(session, id=reply_id)
-    case = replies.get_case(session, id=reply.case_id)
+    case = _case(session, principal, reply.case_id)
     title = str(form.get("title") or case.subject)[:200]
     article = knowledge.do_article_from_reply(session, reply=reply, title=title, tags=list(case.tags or []),
                                               actor=principal)  # fmt: skip

@@ -20,6 +20,8 @@ from resonanz.accounts.schemas import Principal
 from resonanz.api.deps import DbSession, require
 from resonanz.api.problems import problem_docs
 from resonanz.cases import approvals, knowledge, replies, suggestions
+from resonanz.cases import service as case_service
+from resonanz.cases.models import Case
 from resonanz.cases.reply_models import Article, Reply, ReplyTemplate
 from resonanz.cases.templates_text import VARIABLES
 
@@ -233,7 +235,7 @@ def create_template(
 def case_suggestions(
     case_id: Id, session: DbSession, principal: Annotated[Principal, require(Permission.cases_read)]
 ) -> list[SuggestionRead]:
-    case = replies.get_case(session, id=case_id)
+    case = _case(session, principal, case_id)
     return [SuggestionRead(**s.__dict__) for s in suggestions.suggest(session, case=case)]
 
 
@@ -242,7 +244,7 @@ def case_suggestions(
 def case_replies(
     case_id: Id, session: DbSession, principal: Annotated[Principal, require(Permission.cases_read)]
 ) -> list[ReplyRead]:
-    replies.get_case(session, id=case_id)
+    _case(session, principal, case_id)
     return [_reply(r) for r in replies.list_replies(session, case_id=case_id)]
 
 
@@ -251,15 +253,24 @@ def case_replies(
 def create_draft(
     case_id: Id, data: DraftIn, session: DbSession, principal: Annotated[Principal, require(Permission.cases_work)]
 ) -> ReplyRead:
-    case = replies.get_case(session, id=case_id)
+    case = _case(session, principal, case_id)
     reply = replies.do_save_draft(session, case=case, text=data.text, actor=principal, template_id=data.template_id,
                                   article_id=data.article_id)  # fmt: skip
     session.commit()
     return _reply(reply)
 
 
-def _load(session: Session, reply_id: int) -> Reply:
-    return replies.get_reply(session, id=reply_id)
+def _case(session: Session, principal: Principal, case_id: int) -> Case:
+    """The case within the caller's scope (their teams, their cases, the triage queue; managers
+    all): outside it a case and its replies are "not found", as on the cases endpoints."""
+    scope = case_service.scope_for(session, user_id=principal.user_id, role=principal.role)
+    return case_service.get_case(session, id=case_id, scope=scope)
+
+
+def _load(session: Session, reply_id: int, principal: Principal) -> Reply:
+    reply = replies.get_reply(session, id=reply_id)
+    _case(session, principal, reply.case_id)
+    return reply
 
 
 @router.put("/replies/{reply_id}", response_model=ReplyRead, summary="Save a draft (autosave)",
@@ -267,8 +278,8 @@ def _load(session: Session, reply_id: int) -> Reply:
 def save_draft(
     reply_id: Id, data: DraftIn, session: DbSession, principal: Annotated[Principal, require(Permission.cases_work)]
 ) -> ReplyRead:
-    reply = _load(session, reply_id)
-    case = replies.get_case(session, id=reply.case_id)
+    reply = _load(session, reply_id, principal)
+    case = _case(session, principal, reply.case_id)
     replies.do_save_draft(session, case=case, reply=reply, text=data.text, expected_version=data.version,
                           actor=principal, template_id=data.template_id, article_id=data.article_id)  # fmt: skip
     session.commit()
@@ -280,7 +291,7 @@ def save_draft(
 def check(
     reply_id: Id, session: DbSession, principal: Annotated[Principal, require(Permission.cases_work)]
 ) -> ReplyRead:
-    reply = _load(session, reply_id)
+    reply = _load(session, reply_id, principal)
     replies.do_check(session, reply=reply)
     session.commit()
     return _reply(reply)
@@ -292,7 +303,7 @@ def check(
 def submit(
     reply_id: Id, data: SubmitIn, session: DbSession, principal: Annotated[Principal, require(Permission.cases_work)]
 ) -> ReplyRead:
-    reply = _load(session, reply_id)
+    reply = _load(session, reply_id, principal)
     replies.do_submit(session, reply=reply, actor=principal, confirm=data.confirm)
     session.commit()
     return _reply(reply)
@@ -312,7 +323,7 @@ def approve(
     reply_id: Id, data: DecisionIn, session: DbSession,
     principal: Annotated[Principal, require(Permission.cases_approve)],
 ) -> ReplyRead:  # fmt: skip
-    reply = _load(session, reply_id)
+    reply = _load(session, reply_id, principal)
     replies.do_approve(session, reply=reply, actor=principal, comment=data.comment, text=data.text,
                        confirm=data.confirm)  # fmt: skip
     session.commit()
@@ -325,7 +336,7 @@ def reject(
     reply_id: Id, data: DecisionIn, session: DbSession,
     principal: Annotated[Principal, require(Permission.cases_approve)],
 ) -> ReplyRead:  # fmt: skip
-    reply = _load(session, reply_id)
+    reply = _load(session, reply_id, principal)
     replies.do_reject(session, reply=reply, actor=principal, comment=data.comment or "")
     session.commit()
     return _reply(reply)

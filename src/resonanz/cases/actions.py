@@ -26,8 +26,10 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from resonanz.accounts.models import Team, User
 from resonanz.audit.actions import Actor, do_record
+from resonanz.cases import sla_service
 from resonanz.cases.events import record_event
 from resonanz.cases.models import Case, CaseMention, CasePriority, CaseStatus
+from resonanz.cases.routing import route_case
 from resonanz.cases.states import check_transition
 from resonanz.cases.workflow_models import CaseEvent, CaseEventKind, UserNotification
 from resonanz.clock import ensure_utc, now
@@ -165,34 +167,24 @@ def _log(
     record_event(session, case_id=case.id, kind=kind.value, actor_id=_actor_id(actor), data=payload)
 
 
-# --- routing and SLA (H7): called when present, a plain fallback until then -----------------------
+# --- routing and SLA ------------------------------------------------------------------------------
 
 
 def apply_routing(session: Session, case: Case) -> list[str]:
-    """Let routing choose a team and agent; returns its reasons (empty without routing)."""
-    try:
-        from resonanz.cases.routing import route_case  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        return []
+    """Let routing choose a team and agent; returns its reasons."""
     decision = route_case(session, case=case)
-    if decision is None:
-        return []
-    if getattr(decision, "team_id", None) is not None:
+    if decision.team_id is not None:
         case.team_id = decision.team_id
-    if getattr(decision, "assignee_id", None) is not None:
+    if decision.assignee_id is not None:
         case.assignee_id = decision.assignee_id
-    return [str(r) for r in (getattr(decision, "reasons", None) or [])]
+    return [str(r) for r in decision.reasons]
 
 
 def apply_sla(session: Session, case: Case) -> None:
-    """Recompute due times (H7's SLA service); without it a case has no due times."""
-    try:
-        from resonanz.cases.sla_service import apply_sla as _apply  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        return
+    """Recompute the case's due times from its team's SLA policy and calendar."""
     case_id = case.id
     try:
-        _apply(session, case=case)
+        sla_service.apply_sla(session, case=case)
     except StaleDataError as exc:  # its flush may be the first to meet a racing writer's change
         raise stale_error(session, case_id=case_id, expected=None, fresh_connection=True) from exc
 

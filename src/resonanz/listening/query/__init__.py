@@ -1,7 +1,7 @@
 """The listening query language: text -> tokens (:mod:`.lexer`) -> tree (:mod:`.parser`, :mod:`.ast`)
 -> a test function (:mod:`.compile`) -> many queries checked at once (:mod:`.match`, with one
-Aho–Corasick pass over every query's words: :mod:`.scan`). Pure: no database, no I/O. A stored query keeps only its text; everything else is
-rebuilt from it with :func:`compile_query`."""
+Aho–Corasick pass over every query's words: :mod:`.scan`). Pure: no database, no I/O. A stored
+query keeps only its text; everything else is rebuilt from it with :func:`compile_query`."""
 
 from __future__ import annotations
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import platform
 import random
 import statistics
@@ -152,6 +153,50 @@ def bench_stream(texts: list[tuple[str, str | None, int]], queries: list[str]) -
     }
 
 
+def bench_processes(texts: list[tuple[str, str | None, int]], queries: list[str], processes: int) -> dict[str, Any]:
+    """The deployable throughput on several cores (an aggregate, not the headline): ``processes``
+    forked workers, each building its own matcher and matching its share of the mentions (the
+    analysis worker can run several processes). Mentions per second are the count over the
+    slowest worker's CPU time (and wall time, the shared machine's figure)."""
+    rng = random.Random(5)
+    sentiments = ["negative", "neutral", "positive"]
+    docs = [
+        Doc(text=t, title=title, lang="en" if rng.random() < 0.15 else "de", sentiment=rng.choice(sentiments))
+        for t, title, _ in texts
+    ]
+    read, write = os.pipe()
+    children = []
+    for worker in range(processes):
+        child = os.fork()
+        if child == 0:  # the worker: its own matcher, its share, its times down the pipe
+            os.close(read)
+            matcher = Matcher({i: compile_query(q) for i, q in enumerate(queries)})
+            share = docs[worker::processes]
+            gc.collect()
+            wall, cpu = time.perf_counter(), time.process_time()
+            for doc in share:
+                matcher.match(doc)
+            times = [time.process_time() - cpu, time.perf_counter() - wall]
+            os.write(write, (json.dumps(times) + "\n").encode())
+            os._exit(0)
+        children.append(child)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        results = [json.loads(line) for line in pipe.read().splitlines() if line]
+    for child in children:
+        os.waitpid(child, 0)
+    if len(results) != processes:
+        raise RuntimeError(f"{processes - len(results)} worker(s) failed")
+    slowest_cpu, slowest_wall = max(r[0] for r in results), max(r[1] for r in results)
+    return {
+        "processes": processes,
+        "mentions": len(docs),
+        "worker_cpu_s": [round(r[0], 3) for r in results],
+        "aggregate_mentions_per_s_cpu": round(len(docs) / slowest_cpu),
+        "aggregate_mentions_per_s_wall": round(len(docs) / slowest_wall),
+    }
+
+
 def fill_store(url: str | None, data_dir: Path, texts: list[tuple[str, str | None, int]], count: int) -> Any:
     settings = Settings(data_dir=data_dir, database_url=url, worker_threads=0)
     db = open_database(settings)
@@ -221,6 +266,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-store", action="store_true")
     parser.add_argument("--skip-stream", action="store_true")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--processes", type=int, default=0, help="also match in N forked processes (an aggregate figure; 0: not)"
+    )
     args = parser.parse_args(argv)
     texts = make_texts(max(args.count, min(args.store_count, 200_000)))
     report: dict[str, Any] = {"python": platform.python_version(), "machine": platform.machine()}
@@ -229,6 +277,10 @@ def main(argv: list[str] | None = None) -> int:
         report["stream"] = bench_stream(texts[: args.count], queries)
         if not args.json:
             print(json.dumps(report["stream"], indent=2), flush=True)
+        if args.processes > 1:
+            report["stream_processes"] = bench_processes(texts[: args.count], queries, args.processes)
+            if not args.json:
+                print(json.dumps(report["stream_processes"], indent=2), flush=True)
     if not args.skip_store:
         with tempfile.TemporaryDirectory() as tmp:
             started = time.perf_counter()

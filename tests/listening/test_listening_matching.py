@@ -173,7 +173,10 @@ def test_index_only_drafts_count_by_the_index_and_sample_a_large_curve(
     monkeypatch.setattr(service, "CURVE_ROWS", 10)
     monkeypatch.setattr(service, "SAMPLE_WALK_MIN", 5)
     sampled = service.try_query(session, query="bahn", samples=3)
-    assert sampled.count == 30 and sampled.curve_every == 3
-    assert all(c % 3 == 0 for _, c in sampled.curve) and 0 < sum(c for _, c in sampled.curve) <= 60
+    # SQLite takes k from the exact count; PostgreSQL from the planner's estimate of the matches,
+    # which on a small, freshly written table may be below the count (then every match is read)
+    k = sampled.curve_every
+    assert sampled.count == 30 and (k == 3 if session.get_bind().dialect.name == "sqlite" else k >= 1)
+    assert all(c % k == 0 for _, c in sampled.curve) and 0 < sum(c for _, c in sampled.curve) <= 60
     newest = [i for n, i in enumerate(ids) if n % 4][-3:][::-1]
     assert [s.id for s in sampled.samples] == [s.id for s in full.samples] == newest

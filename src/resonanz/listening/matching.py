@@ -145,11 +145,11 @@ def _store(session: Session, active: ActiveSet, ids: list[int], folded: Mapping[
             .outerjoin(Author, Author.id == Mention.author_id)
             .where(Mention.id.in_(chunk))
         )
-        for mid, published, *cols in conn.execute(stmt):
-            doc = Doc(cols[0] or "", *cols[1:])
-            found = matcher.match(PreparedDoc(doc, folded=folded.get(mid)))
-            if found:
-                rows.extend([(qid, mid, published, versions[qid]) for qid in found])
+        fetched = conn.execute(stmt).all()
+        # one batch per chunk (numpy does the bookkeeping once); the body ingest folded is reused
+        docs = [PreparedDoc(Doc(cols[0] or "", *cols[1:]), folded=folded.get(mid)) for mid, _, *cols in fetched]
+        for (mid, published, *_), found in zip(fetched, matcher.match_batch(docs), strict=True):
+            rows.extend([(qid, mid, published, versions[qid]) for qid in found])
     if rows:
         _insert(conn, rows)
     return len(rows)

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 Check = Callable[[set[int], "PreparedDoc"], bool]
 
 #: fields that compare a stored column as it is: read straight from the Doc in generated code
-_PLAIN_FIELDS = ("lang", "platform", "sentiment", "intent")
+PLAIN_FIELDS = ("lang", "platform", "sentiment", "intent")
 #: atoms that are not words: the mention's text (title or body) contains this character, without
 #: which it has no hashtag or handle. Keys with a newline, which ``joined`` never holds.
 HASH_MARK, AT_MARK = "\n#", "\n@"
@@ -202,13 +202,21 @@ class _Codegen:
         key = leaf_key(node)
         if key is not None:
             return f"({self.atoms.id(key)} in A)"
-        if isinstance(node, ast.Field) and node.name in _PLAIN_FIELDS:
+        if isinstance(node, ast.Field) and node.name in PLAIN_FIELDS:
             return f"(d.doc.{node.name} == {self.const(node.value)})"
+        # '#tag' (or '@name') as a substring of the folded text before the mention's hashtags
+        # (handles) are listed: folding is per character, so a mention whose hashtags hold
+        # fold(tag) has '#' + fold(tag) in its folded text; most mentions with the word and some
+        # '#' have no such hashtag, and listing hashtags reads the raw text with two regexes
         if isinstance(node, ast.Hashtag):
-            return f"({self.atoms.id(HASH_MARK)} in A and {self.const(node.tag)} in d.hashtags)"
+            needle, tag = self.const("#" + node.tag), self.const(node.tag)
+            return f"({self.atoms.id(HASH_MARK)} in A and {needle} in d.folded and {tag} in d.hashtags)"
         if isinstance(node, ast.Handle):
             names = "handles" if "@" in node.handle else "handle_names"
-            return f"({self.atoms.id(AT_MARK)} in A and {self.const(node.handle)} in d.{names})"
+            needle = self.const("@" + node.handle)
+            return (
+                f"({self.atoms.id(AT_MARK)} in A and {needle} in d.folded and {self.const(node.handle)} in d.{names})"
+            )
         if isinstance(node, ast.Not):
             return f"(not {self.expr(node.child)})"
         if isinstance(node, (ast.And, ast.Or)):

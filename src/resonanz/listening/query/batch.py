@@ -1,0 +1,193 @@
+"""Matching a batch of mentions at once: the :class:`~resonanz.listening.query.match.Matcher`'s
+fast path for a stream.
+
+Per mention, the matcher's Python work (a set of atoms, a union over trigger tables, a loop over
+pair triggers, a sorted list of candidates) cost more than the Aho–Corasick pass that found the
+atoms. For a batch it is done once, in numpy, over arrays of ``(mention, atom)`` hits:
+
+1. the joined words of all mentions, one newline between two mentions (no key holds a newline, so
+   no key is found across two mentions), go through the automaton in one pass;
+2. each hit's mention is found by its position; the distinct ``(mention, atom)`` pairs are one
+   sorted array of codes ``mention * atoms + atom``;
+3. single-key triggers and pair triggers expand those pairs into ``(mention, query)`` candidates
+   through CSR tables (a pair's second key is looked up among the codes by binary search);
+4. candidates whose query is decided by its trigger are matches; the others run the query's
+   generated check (:mod:`.scan`) with the mention's atoms as a set, exactly as :meth:`match`
+   does.
+
+The answer is the same as :meth:`Matcher.match` per mention (tests hold the two together).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import chain
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from resonanz.listening.query import ast
+from resonanz.listening.query.arrays import csr, distinct, expand, in_sorted
+from resonanz.listening.query.batch_leaves import ExtraAtoms, Literal
+from resonanz.listening.query.batch_near import Hits, NearPlan, NearTables, near_holds, near_plan
+
+if TYPE_CHECKING:
+    from resonanz.listening.query.match import Doc, Matcher, PreparedDoc
+
+
+@dataclass(frozen=True, slots=True)
+class Formula:
+    """A query as literals: all must hold (``conjunctive``), or any of them or its NEAR."""
+
+    literals: list[Literal]
+    conjunctive: bool
+    near: NearPlan | None = None
+
+
+def formula(tree: ast.Node, extra: ExtraAtoms) -> Formula | None:
+    """The query as a :class:`Formula`, or None for other shapes (left to the generated check)."""
+    if isinstance(tree, ast.And):
+        found = [lit for child in tree.children if (lit := extra.literal(child)) is not None]
+        return Formula(found, True) if len(found) == len(tree.children) else None
+    children = tree.children if isinstance(tree, ast.Or) else (tree,)
+    literals, nears = [], []
+    for child in children:
+        lit = extra.literal(child) if not isinstance(child, ast.Near) else None
+        if lit is not None:
+            literals.append(lit)
+        elif isinstance(child, ast.Near) and (plan := near_plan(child, extra.atom_ids)) is not None:
+            nears.append(plan)
+        else:
+            return None
+    if len(nears) > 1:
+        return None
+    return Formula(literals, False, nears[0] if nears else None)
+
+
+class BatchTables:
+    """The matcher's trigger tables and query formulas as arrays (built once per matcher)."""
+
+    def __init__(self, matcher: Matcher[Any]) -> None:
+        self.extra = ExtraAtoms(matcher.atom_ids, matcher.atom_count)
+        self.queries = len(matcher.keys)
+        formulas = [
+            formula(tree, self.extra) if check is not None else None
+            for tree, check in zip(matcher.trees, matcher.checks, strict=True)
+        ]
+        self.conjunctive = np.array([f is not None and f.conjunctive for f in formulas], dtype=bool)
+        self.disjunctive = np.array([f is not None and not f.conjunctive for f in formulas], dtype=bool)
+        #: the NEAR of a disjunctive formula (:mod:`.batch_near`)
+        self.near = NearTables([f.near if f else None for f in formulas], matcher.atom_ids, matcher.atom_count)
+        literals = [(q, f.literals) for q, f in enumerate(formulas) if f]
+        self.literal_ptr, self.literal_atom = csr(self.queries, [(q, [a for a, _ in lits]) for q, lits in literals])
+        _, present = csr(self.queries, [(q, [int(p) for _, p in lits]) for q, lits in literals])
+        self.literal_present = present.astype(bool)
+        atoms = self.atoms = self.extra.next
+        self.single_ptr, self.single_q = csr(atoms, list(enumerate(matcher.triggered)))
+        pairs = list(enumerate(matcher.pairs))
+        pair_rows = [(first, [q for _, queries in items for q in queries]) for first, items in pairs]
+        second_rows = [(first, [s for s, queries in items for _ in queries]) for first, items in pairs]
+        self.pair_ptr, self.pair_q = csr(atoms, pair_rows)
+        _, self.pair_second = csr(atoms, second_rows)
+        self.always = np.array(sorted(matcher.always), dtype=np.int64)
+        self.decided = np.array([check is None for check in matcher.checks], dtype=bool)
+        #: queries the batch answers in numpy: decided by a trigger, or a formula
+        self.vectorised = self.decided | self.conjunctive | self.disjunctive
+        keys = np.empty(len(matcher.keys), dtype=object)
+        keys[:] = matcher.keys
+        self.keys = keys
+
+
+def match_prepared(matcher: Matcher[Any], tables: BatchTables, docs: Sequence[Doc | PreparedDoc]) -> list[list[Any]]:
+    """The keys of the queries each of ``docs`` matches (see the module's docstring)."""
+    from resonanz.listening.query.match import PreparedDoc, fold_and_join  # match imports this module
+
+    count = len(docs)
+    atoms, queries = max(tables.atoms, 1), max(tables.queries, 1)
+    # folded and joined strings, no PreparedDoc: a batch of those alive at once costs more in
+    # allocation and garbage collection than the matching; one is made only for a check
+    texts = [(doc.folded, doc.joined) if isinstance(doc, PreparedDoc) else fold_and_join(doc) for doc in docs]
+    plain = [doc.doc if isinstance(doc, PreparedDoc) else doc for doc in docs]
+    joined = [j for _, j in texts]
+    starts = np.cumsum([0] + [len(j) + 1 for j in joined[:-1]], dtype=np.int64)
+    text = "\n".join(joined)
+    automaton = matcher._automaton
+    if automaton is not None:
+        hits = np.fromiter(chain.from_iterable(automaton.iter(text)), dtype=np.int64)
+        ends, hit_atoms = hits[0::2], hits[1::2]
+        hit_docs = np.searchsorted(starts, ends, side="right") - 1
+        codes_parts = [hit_docs * atoms + hit_atoms]
+    else:
+        ends = hit_atoms = hit_docs = np.zeros(0, dtype=np.int64)
+        codes_parts = []
+    for mark, atom in matcher._marks:
+        marked = [i for i, doc in enumerate(plain) if mark in doc.text or (doc.title and mark in doc.title)]
+        codes_parts.append(np.array(marked, dtype=np.int64) * atoms + atom)
+    codes_parts += tables.extra.field_codes(plain, atoms)
+    codes = distinct(np.concatenate(codes_parts)) if codes_parts else np.zeros(0, dtype=np.int64)
+
+    made: dict[int, PreparedDoc] = {}
+
+    def prepared(d: int) -> PreparedDoc:
+        """The mention prepared for an exact test (made once, only when a test needs it)."""
+        doc = made.get(d)
+        if doc is None:
+            given = docs[d]
+            folded, joined = texts[d]
+            doc = made[d] = (
+                given if isinstance(given, PreparedDoc) else PreparedDoc(plain[d], folded=folded, joined=joined)
+            )
+        return doc
+
+    # the tested leaves (patterns, hashtags, handles) need the atoms found so far: a second merge
+    leaf_codes = tables.extra.leaf_codes(codes, texts, prepared, atoms)
+    if len(leaf_codes):
+        codes = distinct(np.concatenate([codes, leaf_codes]))
+    present_docs, present_atoms = codes // atoms, codes % atoms
+
+    # (mention, query) candidates from single keys, pairs of keys and queries checked always
+    owner, at = expand(tables.single_ptr, present_atoms)
+    found = [present_docs[owner] * queries + tables.single_q[at]]
+    owner, at = expand(tables.pair_ptr, present_atoms)
+    if len(at):
+        hit = in_sorted(codes, present_docs[owner] * atoms + tables.pair_second[at])
+        found.append(present_docs[owner[hit]] * queries + tables.pair_q[at[hit]])
+    if len(tables.always):
+        found.append((np.arange(count, dtype=np.int64)[:, None] * queries + tables.always[None, :]).ravel())
+    candidates = distinct(np.concatenate(found))
+    cand_docs, cand_queries = candidates // queries, candidates % queries
+
+    keep = tables.decided[cand_queries]
+    formulas = np.flatnonzero((tables.conjunctive | tables.disjunctive)[cand_queries])
+    if len(formulas):
+        # a literal holds when its atom is among the mention's codes exactly as it wants it
+        rows = cand_queries[formulas]
+        owner, at = expand(tables.literal_ptr, rows)
+        holds = in_sorted(codes, cand_docs[formulas][owner] * atoms + tables.literal_atom[at])
+        holding = np.bincount(owner, weights=holds == tables.literal_present[at], minlength=len(formulas))
+        literals = tables.literal_ptr[rows + 1] - tables.literal_ptr[rows]
+        keep[formulas] = np.where(tables.conjunctive[rows], holding == literals, holding > 0)
+    near = np.flatnonzero(tables.near.is_near[cand_queries] & ~keep)
+    if len(near):
+        located = Hits.of(text, starts, hit_docs, hit_atoms, ends, tables.near, atoms)
+        keep[near] = near_holds(tables.near, located, cand_docs[near], cand_queries[near], atoms)
+    checked = np.flatnonzero(~tables.vectorised[cand_queries])
+    if len(checked):
+        checks = matcher.checks
+        bounds = np.searchsorted(present_docs, np.arange(count + 1)).tolist()
+        atom_list = present_atoms.tolist()
+        sets: dict[int, set[int]] = {}
+        results = []
+        for d, q in zip(cand_docs[checked].tolist(), cand_queries[checked].tolist(), strict=True):
+            present = sets.get(d)
+            if present is None:
+                present = sets[d] = set(atom_list[bounds[d] : bounds[d + 1]])
+            check = checks[q]
+            assert check is not None
+            results.append(check(present, prepared(d)))
+        keep[checked] = results
+    kept_docs = cand_docs[keep]
+    keys = tables.keys[cand_queries[keep]].tolist()
+    cuts = np.searchsorted(kept_docs, np.arange(count + 1)).tolist()
+    return [keys[cuts[i] : cuts[i + 1]] for i in range(count)]

@@ -84,6 +84,7 @@ class BatchTables:
         _, present = csr(self.queries, [(q, [int(p) for _, p in lits]) for q, lits in literals])
         self.literal_present = present.astype(bool)
         atoms = self.atoms = self.extra.next
+        self.extra.freeze(atoms)
         self.single_ptr, self.single_q = csr(atoms, list(enumerate(matcher.triggered)))
         pairs = list(enumerate(matcher.pairs))
         pair_rows = [(first, [q for _, queries in items for q in queries]) for first, items in pairs]
@@ -141,9 +142,9 @@ def match_prepared(matcher: Matcher[Any], tables: BatchTables, docs: Sequence[Do
         return doc
 
     # the tested leaves (patterns, hashtags, handles) need the atoms found so far: a second merge
+    # the tested leaves (patterns, hashtags, handles) in an array of their own: only formulas
+    # look them up, and the few of them are not worth sorting into the codes
     leaf_codes = tables.extra.leaf_codes(codes, texts, prepared, atoms)
-    if len(leaf_codes):
-        codes = distinct(np.concatenate([codes, leaf_codes]))
     present_docs, present_atoms = codes // atoms, codes % atoms
 
     # (mention, query) candidates from single keys, pairs of keys and queries checked always
@@ -164,7 +165,8 @@ def match_prepared(matcher: Matcher[Any], tables: BatchTables, docs: Sequence[Do
         # a literal holds when its atom is among the mention's codes exactly as it wants it
         rows = cand_queries[formulas]
         owner, at = expand(tables.literal_ptr, rows)
-        holds = in_sorted(codes, cand_docs[formulas][owner] * atoms + tables.literal_atom[at])
+        wanted = cand_docs[formulas][owner] * atoms + tables.literal_atom[at]
+        holds = in_sorted(codes, wanted) | in_sorted(leaf_codes, wanted)
         holding = np.bincount(owner, weights=holds == tables.literal_present[at], minlength=len(formulas))
         literals = tables.literal_ptr[rows + 1] - tables.literal_ptr[rows]
         keep[formulas] = np.where(tables.conjunctive[rows], holding == literals, holding > 0)

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from resonanz.listening.query import ast
-from resonanz.listening.query.arrays import IntArray, in_sorted, ranges
+from resonanz.listening.query.arrays import IntArray, csr, distinct, expand, in_sorted
 from resonanz.listening.query.compile import joined_regex, node_test
 from resonanz.listening.query.scan import AT_MARK, HASH_MARK, PLAIN_FIELDS, leaf_key, pattern_pieces
 from resonanz.mentions.tokens import words
@@ -156,6 +156,24 @@ class ExtraAtoms:
                 found.append(np.array(codes, dtype=np.int64))
         return found
 
+    def freeze(self, width: int) -> None:
+        """Build the leaves' lookup tables (after every query's formula is made): which leaves a
+        present atom spells out, and which leaves it is the first need of."""
+        leaves = self.leaf_list = list(self.leaves.values())
+        self.leaf_atom = np.array([leaf.atom for leaf in leaves], dtype=np.int64)
+        spelled: dict[int, list[int]] = {}
+        first: dict[int, list[int]] = {}
+        for i, leaf in enumerate(leaves):
+            for atom in leaf.spelled:
+                spelled.setdefault(atom, []).append(i)
+            if leaf.needs:
+                first.setdefault(leaf.needs[0], []).append(i)
+        self.spelled_ptr, self.spelled_leaf = csr(width, list(spelled.items()))
+        self.first_ptr, self.first_leaf = csr(width, list(first.items()))
+        self.second = np.array([leaf.needs[1] if len(leaf.needs) > 1 else -1 for leaf in leaves], dtype=np.int64)
+        self.is_spelled = np.array([bool(leaf.spelled) for leaf in leaves], dtype=bool)
+        self.unconditional = np.array([i for i, leaf in enumerate(leaves) if not leaf.needs], dtype=np.int64)
+
     def leaf_codes(
         self,
         codes: IntArray,
@@ -163,46 +181,30 @@ class ExtraAtoms:
         prepared: Callable[[int], PreparedDoc],
         width: int,
     ) -> IntArray:
-        """``mention * width + atom`` for every tested leaf a mention passes. ``codes``: the
-        mentions' atoms so far (sorted); ``texts``: (folded, joined) per mention."""
-        leaves = list(self.leaves.values())
+        """Sorted ``mention * width + atom`` for every tested leaf a mention passes. ``codes``: the
+        mentions' atoms (sorted); ``texts``: (folded, joined) per mention."""
+        leaves = self.leaf_list
         if not leaves:
             return np.zeros(0, dtype=np.int64)
         docs, atoms = codes // width, codes % width
-        order = np.argsort(atoms, kind="stable")
-        by_atom, docs_by_atom = atoms[order], docs[order]
-
-        def having(wanted: IntArray) -> tuple[IntArray, IntArray]:
-            """``(which, mention)`` for every mention having ``wanted[which]``."""
-            low = np.searchsorted(by_atom, wanted, side="left")
-            high = np.searchsorted(by_atom, wanted, side="right")
-            which, index = ranges(low, high - low)
-            return which, docs_by_atom[index]
-
-        found = []
         # a spelled-out key present: the pattern matches (no regex)
-        spelled_leaf = np.array([i for i, leaf in enumerate(leaves) for _ in leaf.spelled], dtype=np.int64)
-        if len(spelled_leaf):
-            which, mention = having(np.array([a for leaf in leaves for a in leaf.spelled], dtype=np.int64))
-            leaf_atoms = np.array([leaf.atom for leaf in leaves], dtype=np.int64)
-            found.append(mention * width + leaf_atoms[spelled_leaf[which]])
+        owner, at = expand(self.spelled_ptr, atoms)
+        found = [docs[owner] * width + self.leaf_atom[self.spelled_leaf[at]]]
         # the exact test where the needed atoms are present (every mention for a leaf without):
         # for a spelled-out pattern only in mentions with words beyond ASCII
-        first = np.array([leaf.needs[0] if leaf.needs else -1 for leaf in leaves], dtype=np.int64)
-        pair_leaf, pair_doc = having(first)
-        second = np.array([leaf.needs[1] if len(leaf.needs) > 1 else -1 for leaf in leaves], dtype=np.int64)
-        wanted = second[pair_leaf]
+        owner, at = expand(self.first_ptr, atoms)
+        pair_leaf, pair_doc = self.first_leaf[at], docs[owner]
+        wanted = self.second[pair_leaf]
         keep = (wanted < 0) | in_sorted(codes, pair_doc * width + np.maximum(wanted, 0))
-        spelled = np.array([bool(leaf.spelled) for leaf in leaves], dtype=bool)
+        spelled = self.is_spelled[pair_leaf]
         if spelled.any():
             ascii_only = np.array([joined.isascii() for _, joined in texts], dtype=bool)
-            keep &= ~(spelled[pair_leaf] & ascii_only[pair_doc])
+            keep &= ~(spelled & ascii_only[pair_doc])
         pair_leaf, pair_doc = pair_leaf[keep], pair_doc[keep]
-        unconditional = [i for i, leaf in enumerate(leaves) if not leaf.needs]
-        if unconditional:
+        if len(self.unconditional):
             every = np.arange(len(texts), dtype=np.int64)
-            pair_leaf = np.concatenate([pair_leaf, np.repeat(np.array(unconditional, dtype=np.int64), len(texts))])
-            pair_doc = np.concatenate([pair_doc, np.tile(every, len(unconditional))])
+            pair_leaf = np.concatenate([pair_leaf, np.repeat(self.unconditional, len(texts))])
+            pair_doc = np.concatenate([pair_doc, np.tile(every, len(self.unconditional))])
         tested = []
         for i, d in zip(pair_leaf.tolist(), pair_doc.tolist(), strict=True):
             leaf = leaves[i]
@@ -214,4 +216,4 @@ class ExtraAtoms:
             if ok:
                 tested.append(d * width + leaf.atom)
         found.append(np.array(tested, dtype=np.int64))
-        return np.concatenate(found)
+        return distinct(np.concatenate(found))

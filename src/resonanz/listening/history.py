@@ -72,6 +72,9 @@ class SqlPlan:
     #: or a part of its top-level AND): the index alone counts and yields a superset of the
     #: candidates, for a check in Python, without evaluating the other parts per mention
     driver: str | None = None
+    #: the rest of the condition when the driver is one part of its top-level AND (None: the driver
+    #: is the whole condition): a mention the driver's expression matches is selected when this holds
+    rest: ColumnElement[bool] | None = None
 
 
 @dataclass(frozen=True)
@@ -344,9 +347,14 @@ def translate(session: Session, tree: ast.Node) -> SqlPlan:
     exprs = {id(c): e for c, e in translator.conditions}
     whole = exprs.get(id(where))
     driver = whole
+    rest: ColumnElement[bool] | None = None
     if driver is None and isinstance(where, BooleanClauseList) and where.operator is operators.and_:
-        driver = next((exprs[id(c)] for c in where.clauses if id(c) in exprs), None)
-    return SqlPlan(where, exact, translator.index_queries, whole if exact else None, driver)
+        part = next((c for c in where.clauses if id(c) in exprs), None)
+        if part is not None:
+            driver = exprs[id(part)]
+            others = [c for c in where.clauses if c is not part]
+            rest = and_(*others) if others else None
+    return SqlPlan(where, exact, translator.index_queries, whole if exact else None, driver, rest)
 
 
 def count_index(session: Session, expr: str, *, every: int = 1) -> Any:
@@ -362,6 +370,74 @@ def count_index(session: Session, expr: str, *, every: int = 1) -> Any:
             sql += " AND rowid % :every = 0"
     params = {"expr": expr, **({"every": every} if every > 1 else {})}
     return text(sql).bindparams(**params).columns(column("id", Integer))
+
+
+@dataclass(frozen=True)
+class IndexSample:
+    """A sample of the stored mentions' index rows (PostgreSQL ``TABLESAMPLE SYSTEM``: whole pages,
+    each with the same chance): ``rows`` read, ``ids`` of those the expression matches, out of about
+    ``total`` rows. ``ids`` are real matches; the counts they stand for are estimates."""
+
+    percent: float
+    rows: int
+    total: int
+    ids: list[int]
+
+    @property
+    def share(self) -> float:
+        """The share of the index rows read (1.0: all)."""
+        return 1.0 if self.percent >= 100 or not self.total else min(1.0, self.rows / self.total)
+
+    @property
+    def scale(self) -> float:
+        """What one row of the sample stands for: the ratio of all rows to the rows read (a ratio
+        estimate: steadier than dividing by the percentage, as pages hold different numbers of rows)."""
+        return 1.0 if self.share >= 1.0 or not self.rows else self.total / self.rows
+
+    @property
+    def estimate(self) -> int:
+        """Matches among all rows, projected from the sample."""
+        return round(len(self.ids) * self.scale)
+
+
+#: the sample's seed: the same draft gives the same answer while the table does not change
+SAMPLE_SEED = 17
+#: below the planner's estimate of this many index rows, :func:`indexed_rows` counts them exactly
+EXACT_TOTAL_BELOW = 100_000
+
+
+def indexed_rows(session: Session) -> int:
+    """About how many mentions the PostgreSQL index holds: the planner's figure (from the table's
+    statistics and its current size, no row read), counted exactly for a small table, whose
+    statistics may not exist yet."""
+    plan = session.execute(text("EXPLAIN (FORMAT JSON) SELECT 1 FROM mention_search")).scalar_one()
+    planned = int(plan[0]["Plan"]["Plan Rows"])
+    if planned >= EXACT_TOTAL_BELOW:
+        return planned
+    return int(session.scalar(text("SELECT count(*) FROM mention_search")) or 0)
+
+
+def sample_percent(wanted_rows: float, total: int, *, cap: float = 100.0) -> float:
+    """The ``TABLESAMPLE`` percentage that reads about ``wanted_rows`` of ``total`` rows."""
+    if total <= 0:
+        return 100.0
+    return max(0.01, min(cap, 100.0 * wanted_rows / total))
+
+
+def sample_index(session: Session, expr: str, percent: float, *, total: int) -> IndexSample:
+    """The ids of the matches of an index expression among ``percent`` % of the index's pages
+    (PostgreSQL only), and how many rows those pages held. Reads only the sampled pages: a common
+    word's exact count would read every match's row (the GIN index is bitmap-only)."""
+    sql = (
+        "SELECT count(*), array_agg(mention_id) FILTER (WHERE vector @@ CAST(:q AS tsquery)) "
+        "FROM mention_search TABLESAMPLE SYSTEM (CAST(:p AS real)) REPEATABLE (:seed)"
+    )
+    if percent >= 100:  # every row: no sampling method in the way
+        sql = "SELECT count(*), array_agg(mention_id) FILTER (WHERE vector @@ CAST(:q AS tsquery)) FROM mention_search"
+    params: dict[str, Any] = {"q": expr} if percent >= 100 else {"q": expr, "p": percent, "seed": SAMPLE_SEED}
+    rows, ids = session.execute(text(sql), params).one()
+    rows = int(rows or 0)
+    return IndexSample(percent, rows, rows if percent >= 100 else max(total, rows), list(ids or []))
 
 
 def planned_index_rows(session: Session, expr: str) -> int:

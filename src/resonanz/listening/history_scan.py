@@ -26,11 +26,33 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, and_, column, func, literal_column, select, table, text
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    column,
+    func,
+    literal_column,
+    select,
+    table,
+    text,
+)
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from resonanz.listening.history import SqlPlan, count_index, doc_columns, planned_index_rows, to_doc
+from resonanz.listening.history import (
+    SqlPlan,
+    count_index,
+    doc_columns,
+    indexed_rows,
+    planned_index_rows,
+    sample_index,
+    sample_percent,
+    to_doc,
+)
 from resonanz.listening.history_days import LocalDays
 from resonanz.listening.query.compile import CompiledQuery
 from resonanz.listening.query.match import PreparedDoc
@@ -46,6 +68,8 @@ SAMPLE_WALK_ROWS = 5_000
 #: PostgreSQL counts a driver's candidates exactly when its planner expects fewer than this many
 #: (and takes the planner's figure above: there the count would cost the scan's budget)
 PG_PLANNED_ABOVE = 50_000
+#: index rows the first sample of :func:`sample_scan` reads to count the candidates (2 % of 1M)
+PROBE_ROWS = 20_000
 _FETCH = 1_000
 
 
@@ -57,6 +81,11 @@ class Scan:
 
     candidates: int | None
     every: int
+    #: set when the candidates are a sample of the index's pages (PostgreSQL ``TABLESAMPLE``, see
+    #: :func:`sample_scan`): the share of the stored mentions sampled; None: every k-th id
+    fraction: float | None = None
+    #: the sampled candidates, to check (with ``fraction``)
+    sampled: int = 0
     checked: int = 0
     matches: int = 0
     stopped: bool = False
@@ -67,13 +96,15 @@ class Scan:
 
     @property
     def complete(self) -> bool:
-        return self.every == 1 and not self.stopped
+        return self.every == 1 and not self.stopped and self.fraction is None
 
     @property
     def share(self) -> float:
         """The share of the candidates checked (1.0: all)."""
         if self.complete:
             return 1.0
+        if self.fraction is not None:
+            return self.fraction * (self.checked / self.sampled if self.sampled else 0.0)
         if not self.candidates:
             return 0.0
         return min(1.0, self.checked / self.candidates)
@@ -85,11 +116,27 @@ class Scan:
         the candidates it checked."""
         if self.complete:
             return self.matches
+        if self.fraction is not None:
+            return round(self.matches / self.share) if self.checked else None
         if not self.stopped:
             return self.matches * self.every
         if not self.candidates or not self.checked:
             return None
         return round(self.matches * self.candidates / self.checked)
+
+    @property
+    def scale(self) -> float:
+        """What one match found stands for in the curve: k for every k-th id (also when the
+        deadline stopped the scan, as before), the inverse of the share read for a page sample."""
+        if self.fraction is not None:
+            share = self.share
+            return 1.0 / share if share else 0.0
+        return float(self.every)
+
+    @property
+    def curve_every(self) -> int:
+        """``curve_every`` of the answer: about how many mentions one found stands for."""
+        return self.every if self.fraction is None else max(1, round(self.scale))
 
 
 def _published() -> ColumnElement[Any]:
@@ -264,3 +311,71 @@ def newest_matches(
     finally:
         result.close()
     return found
+
+
+def sample_scan(
+    session: Session,
+    compiled: CompiledQuery,
+    plan: SqlPlan,
+    days: LocalDays,
+    *,
+    max_checks: int,
+    sample_checks: int,
+    deadline: float,
+    keep: int,
+) -> Scan:
+    """PostgreSQL, a checked draft with a driver and no time window: the candidates from a sample
+    of the index's pages (``TABLESAMPLE SYSTEM``), sized to hold about ``sample_checks`` of them,
+    checked; the estimate is the matches found scaled by the rows of the index to the rows read.
+
+    Why: the every-k-th-id sample still makes PostgreSQL read every candidate's index row (GIN is
+    bitmap-only: the ``mention_id % k`` filter comes after the heap fetch), 0.3 s for a common
+    word at 1M mentions; a page sample reads only its pages. A first small sample also counts the
+    candidates better than the planner does for several words (ONEAR: 30 % off). Few candidates
+    (at most ``max_checks``), or a small index the first sample read whole, go to :func:`scan`."""
+    assert plan.driver is not None
+    total = indexed_rows(session)
+    probe = sample_index(session, plan.driver, sample_percent(PROBE_ROWS, total), total=total)
+    if probe.share >= 1.0 or probe.estimate <= max_checks:
+        return scan(
+            session,
+            compiled,
+            plan,
+            (),
+            days,
+            candidates=len(probe.ids) if probe.share >= 1.0 else probe.estimate,
+            max_checks=max_checks,
+            deadline=deadline,
+            keep=keep,
+        )
+    wanted = min(max_checks, sample_checks) * total / probe.estimate
+    sample = sample_index(session, plan.driver, sample_percent(wanted, total), total=total)
+    out = Scan(sample.estimate, 1, fraction=sample.share, sampled=len(sample.ids))
+    if not sample.ids:
+        return out
+    columns = doc_columns(compiled.tree)
+    ids = bindparam("sampled_ids", sample.ids, type_=postgresql.ARRAY(Integer))
+    stmt = select(Mention.id, _published(), *columns).where(Mention.id == func.any(ids))
+    if columns[5] is Source.name:
+        stmt = stmt.outerjoin(Source, Source.id == Mention.source_id)
+    if columns[6] is Author.handle:
+        stmt = stmt.outerjoin(Author, Author.id == Mention.author_id)
+    test = compiled.test
+    result = session.execute(stmt.execution_options(yield_per=_FETCH))
+    try:
+        for chunk in result.partitions(_FETCH):
+            if time.perf_counter() > deadline:
+                out.stopped = True
+                break
+            for _mid, published, *cols in chunk:
+                out.checked += 1
+                if test(PreparedDoc(to_doc(cols))):
+                    out.matches += 1
+                    out.days[days.day_of_value(published)] += 1
+    except OperationalError as exc:
+        if not out.checked or "statement timeout" not in str(exc):
+            raise
+        out.stopped = out.timed_out = True
+    finally:
+        result.close()
+    return out

@@ -170,14 +170,15 @@ def _log(
 # --- routing and SLA ------------------------------------------------------------------------------
 
 
-def apply_routing(session: Session, case: Case) -> list[str]:
-    """Let routing choose a team and agent; returns its reasons."""
+def apply_routing(session: Session, case: Case) -> list[dict[str, Any]]:
+    """Let routing choose a team and agent; returns its reasons as language-free facts (the case
+    page words them in the reader's language: :mod:`resonanz.cases.routing_wording`)."""
     decision = route_case(session, case=case)
     if decision.team_id is not None:
         case.team_id = decision.team_id
     if decision.assignee_id is not None:
         case.assignee_id = decision.assignee_id
-    return [str(r) for r in decision.reasons]
+    return list(decision.reason_facts)
 
 
 def apply_sla(session: Session, case: Case) -> None:
@@ -249,7 +250,7 @@ def do_create_case(
     session.flush()
     after = {"status": case.status, "priority": case.priority, "team_id": case.team_id,
              "assignee_id": case.assignee_id, "mention_ids": [m.id for m in mentions]}  # fmt: skip
-    data = {"routing": routing_reasons, "priority_reasons": case.priority_reasons}
+    data: dict[str, Any] = {"routing": routing_reasons, "priority_reasons": case.priority_reasons}
     if follow_up_of is not None:
         data["follow_up_of"] = follow_up_of
     _log(session, case, kind=CaseEventKind.created, actor=actor, after=after, data=data)

@@ -17,8 +17,10 @@
    loops stops), else the team's manager; otherwise the case stays unassigned in the team queue.
 
 Side effects, and only these: the round-robin pointer moves and a ``routing_decision`` row keeps
-the reasons (when the case has an id). The caller applies ``team_id``/``assignee_id`` to the case
-through its own action (which writes the audit row). Never commits.
+the reasons (when the case has an id). Reasons are language-free facts (dicts with a ``code``,
+see :mod:`resonanz.cases.routing_wording`), worded in the reader's language when shown. The
+caller applies ``team_id``/``assignee_id`` to the case through its own action (which writes the
+audit row). Never commits.
 """
 
 from __future__ import annotations
@@ -27,11 +29,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from resonanz.accounts.models import Team, TeamMember, User, UserLanguage, UserSkill
+from resonanz.cases import routing_wording as wording
 from resonanz.cases.models import Case, CaseMention, CaseStatus
 from resonanz.cases.routing_filter import CaseFacts, CompiledFilter, compile_filter
 from resonanz.cases.routing_models import AgentStatus, Availability, RoutingDecisionRow, RoutingRule, RoutingTeam
@@ -48,13 +52,18 @@ OPEN_STATUSES = (CaseStatus.new.value, CaseStatus.open.value, CaseStatus.pending
 
 @dataclass
 class RoutingDecision:
-    """Where a case goes and why (reasons are short English sentences shown in the case view)."""
+    """Where a case goes and why: ``reason_facts`` are language-free facts (worded per reader by
+    :mod:`resonanz.cases.routing_wording`); ``reasons`` words them in English (logs, tests)."""
 
     team_id: int | None
     assignee_id: int | None
-    reasons: list[str] = field(default_factory=list)
+    reason_facts: list[dict[str, Any]] = field(default_factory=list)
     rule_id: int | None = None
     escalated: bool = False
+
+    @property
+    def reasons(self) -> list[str]:
+        return wording.reason_texts(self.reason_facts)
 
 
 @lru_cache(maxsize=1024)
@@ -127,16 +136,15 @@ def forward_cycle(rules: dict[int, RoutingRule], start: int) -> list[int] | None
     return None
 
 
-def _rule_team(rules: dict[int, RoutingRule], rule: RoutingRule, reasons: list[str]) -> int | None:
+def _rule_team(rules: dict[int, RoutingRule], rule: RoutingRule, reasons: list[dict[str, Any]]) -> int | None:
     loop = forward_cycle(rules, rule.id)
     if loop is not None:
-        names = " -> ".join(rules[i].name for i in loop)
-        reasons.append(f"rule {rule.name!r} matched but its forwards loop ({names}); skipped")
+        reasons.append({"code": wording.RULE_LOOP, "rule": rule.name, "loop": [rules[i].name for i in loop]})
         return None
     current = rule
     while current.forward_rule_id is not None and current.forward_rule_id in rules:
         current = rules[current.forward_rule_id]
-        reasons.append(f"rule {rule.name!r} forwards to rule {current.name!r}")
+        reasons.append({"code": wording.RULE_FORWARD, "rule": rule.name, "target": current.name})
     return current.target_team_id
 
 
@@ -152,7 +160,7 @@ def choose_team(
         if batch is not None:
             batch.rules = all_rules
     by_id = {r.id: r for r in all_rules}
-    reasons: list[str] = []
+    reasons: list[dict[str, Any]] = []
     for rule in all_rules:
         if not rule.enabled:
             continue
@@ -161,10 +169,13 @@ def choose_team(
         team_id = _rule_team(by_id, rule, reasons)
         if team_id is not None:
             team = session.get(Team, team_id)  # the identity map answers repeats without a query
-            reasons.append(f"rule {rule.name!r} matched: team {team.name if team else team_id}")
-            return RoutingDecision(team_id=team_id, assignee_id=None, reasons=reasons, rule_id=rule.id)
-    reasons.append("no routing rule matched" + (": the case stays in its team" if case.team_id else ""))
-    return RoutingDecision(team_id=case.team_id, assignee_id=None, reasons=reasons)
+            reasons.append(
+                {"code": wording.RULE_MATCHED, "rule": rule.name, "team": team.name if team else team_id,
+                 "team_id": team_id}
+            )  # fmt: skip
+            return RoutingDecision(team_id=team_id, assignee_id=None, reason_facts=reasons, rule_id=rule.id)
+    reasons.append({"code": wording.NO_RULE, "stays_in_team": case.team_id is not None})
+    return RoutingDecision(team_id=case.team_id, assignee_id=None, reason_facts=reasons)
 
 
 @dataclass
@@ -277,7 +288,7 @@ def choose_agent(
     case: Case,
     team_id: int,
     facts: CaseFacts,
-    reasons: list[str],
+    reasons: list[dict[str, Any]],
     move_pointer: bool = True,
     batch: RoutingBatch | None = None,
 ) -> int | None:
@@ -290,17 +301,18 @@ def choose_agent(
         else _batched_team_data(session, team_id=team_id, case=case, batch=batch)
     )
     if data is None:
-        reasons.append("the team has no active members")
+        reasons.append({"code": wording.NO_MEMBERS, "team_id": team_id})
         return None
     members, statuses, loads, langs, skills = data.members, data.statuses, data.loads, data.langs, data.skills
     wanted = _case_keywords(case, facts)
     lang = (case.lang or facts.doc.lang or "").lower()
     candidates: list[_Candidate] = []
-    skipped: list[str] = []
+    skipped: list[dict[str, Any]] = []
     for user in members:
         status = statuses.get(user.id)
         if not _available(status, at):
-            skipped.append(f"{user.display_name} ({status.availability if status else '?'})")
+            skipped.append({"agent": user.display_name, "agent_id": user.id,
+                            "availability": status.availability if status else "?"})  # fmt: skip
             continue
         cap = (
             status.cap
@@ -309,28 +321,25 @@ def choose_agent(
         )
         load = loads.get(user.id, 0)
         if cap is not None and load >= cap:
-            skipped.append(f"{user.display_name} (at cap {cap})")
+            skipped.append({"agent": user.display_name, "agent_id": user.id, "cap": cap})
             continue
         matched = sorted(skills.get(user.id, set()) & wanted)
         candidates.append(_Candidate(user, bool(lang) and lang in langs.get(user.id, set()), matched, load))
     if skipped:
-        reasons.append("not available: " + ", ".join(skipped))
+        reasons.append({"code": wording.NOT_AVAILABLE, "agents": skipped})
     if not candidates:
         return None
     pointer = settings.rr_last_user_id if settings else None
     order = {u.id: (0 if pointer is None or u.id > pointer else 1, u.id) for u in members}
     best = min(candidates, key=lambda c: (not c.lang_match, -len(c.skills), c.load, order[c.user.id]))
-    why = [f"load {best.load}"]
-    if best.lang_match:
-        why.insert(0, f"speaks {lang}")
-    if best.skills:
-        why.insert(0, "skills " + ", ".join(best.skills))
     tied = [
         c for c in candidates if (c.lang_match, len(c.skills), c.load) == (best.lang_match, len(best.skills), best.load)
     ]
-    if len(tied) > 1:
-        why.append(f"round robin among {len(tied)}")
-    reasons.append(f"assigned to {best.user.display_name}: " + "; ".join(why))
+    reasons.append(
+        {"code": wording.ASSIGNED, "agent": best.user.display_name, "agent_id": best.user.id, "skills": best.skills,
+         "lang": lang if best.lang_match else None, "load": best.load,
+         "round_robin": len(tied) if len(tied) > 1 else None}
+    )  # fmt: skip
     if move_pointer:
         if settings is None:
             settings = RoutingTeam(team_id=team_id)
@@ -340,7 +349,13 @@ def choose_agent(
 
 
 def _escalate(
-    session: Session, *, case: Case, team_id: int, facts: CaseFacts, reasons: list[str], batch: RoutingBatch | None
+    session: Session,
+    *,
+    case: Case,
+    team_id: int,
+    facts: CaseFacts,
+    reasons: list[dict[str, Any]],
+    batch: RoutingBatch | None,
 ) -> tuple[int | None, int | None]:
     """Step 3: (team_id, assignee_id) after escalation, following escalation teams without loops."""
     visited = [team_id]
@@ -349,12 +364,12 @@ def _escalate(
         settings = session.get(RoutingTeam, current)
         nxt = settings.escalation_team_id if settings else None
         if nxt is not None and nxt in visited:
-            reasons.append("escalation teams loop; stopped")
+            reasons.append({"code": wording.ESCALATION_LOOP})
             nxt = None
         if nxt is not None:
             visited.append(nxt)
             team = session.get(Team, nxt)
-            reasons.append(f"nobody available: escalated to team {team.name if team else nxt}")
+            reasons.append({"code": wording.ESCALATED_TEAM, "team": team.name if team else nxt, "team_id": nxt})
             agent = choose_agent(session, case=case, team_id=nxt, facts=facts, reasons=reasons, batch=batch)
             if agent is not None:
                 return nxt, agent
@@ -365,10 +380,11 @@ def _escalate(
             if manager is not None and manager.manager_id is not None:
                 user = session.get(User, manager.manager_id)
                 reasons.append(
-                    f"nobody available: escalated to the manager {user.display_name if user else manager.manager_id}"
-                )
+                    {"code": wording.ESCALATED_MANAGER, "manager": user.display_name if user else manager.manager_id,
+                     "manager_id": manager.manager_id}
+                )  # fmt: skip
                 return tid, manager.manager_id
-        reasons.append("nobody available and no manager to escalate to: left unassigned in the team queue")
+        reasons.append({"code": wording.UNASSIGNED})
         return team_id, None
 
 
@@ -380,12 +396,12 @@ def route_case(session: Session, *, case: Case, batch: RoutingBatch | None = Non
     decision = choose_team(session, case=case, facts=facts, batch=batch)
     if decision.team_id is not None:
         agent = choose_agent(
-            session, case=case, team_id=decision.team_id, facts=facts, reasons=decision.reasons, batch=batch
+            session, case=case, team_id=decision.team_id, facts=facts, reasons=decision.reason_facts, batch=batch
         )
         if agent is None:
             decision.escalated = True
             decision.team_id, agent = _escalate(
-                session, case=case, team_id=decision.team_id, facts=facts, reasons=decision.reasons, batch=batch
+                session, case=case, team_id=decision.team_id, facts=facts, reasons=decision.reason_facts, batch=batch
             )
         decision.assignee_id = agent
     if batch is not None and decision.assignee_id != case.assignee_id:
@@ -402,7 +418,7 @@ def route_case(session: Session, *, case: Case, batch: RoutingBatch | None = Non
                 team_id=decision.team_id,
                 assignee_id=decision.assignee_id,
                 escalated=decision.escalated,
-                reasons=decision.reasons,
+                reason_facts=decision.reason_facts,
                 at=now(),
             )
         )

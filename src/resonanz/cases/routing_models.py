@@ -14,7 +14,8 @@
 - ``case_sla``: a case's SLA clock (policy, pause state, paused business minutes).
 - ``sla_event``: warnings and breaches, one row per (case, target, kind) so the periodic check is
   idempotent.
-- ``routing_decision``: why a case went where it went (rule, reasons, escalation), for the case view.
+- ``routing_decision``: why a case went where it went (rule, reasons as language-free facts worded at read
+  time by :mod:`resonanz.cases.routing_wording`, escalation), for the case view.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Any
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from resonanz.cases.routing_wording import reason_texts
 from resonanz.db.base import Base
 from resonanz.db.types import UTCDateTime, json_type
 
@@ -159,5 +161,11 @@ class RoutingDecisionRow(Base):
     team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id", ondelete="SET NULL"))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     escalated: Mapped[bool] = mapped_column(Boolean, default=False)
-    reasons: Mapped[list[str]] = mapped_column(json_type(), default=list)
+    #: column ``reasons``: language-free facts (dicts with a ``code``); rows from before hold English strings
+    reason_facts: Mapped[list[Any]] = mapped_column("reasons", json_type(), default=list)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    @property
+    def reasons(self) -> list[str]:
+        """The reasons in English (the page and the API word ``reason_facts`` in the reader's language)."""
+        return reason_texts(self.reason_facts)

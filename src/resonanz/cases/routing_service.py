@@ -21,6 +21,7 @@ from resonanz.cases.routing_models import (
     SlaEvent,
     SlaPolicy,
 )
+from resonanz.cases.routing_wording import Translate, english, reason_texts
 from resonanz.clock import now
 from resonanz.errors import NotFoundError
 
@@ -137,7 +138,13 @@ class CaseSlaView:
     paused_minutes: int
     policy_id: int | None
     events: list[SlaEvent]
-    routing_reasons: list[str]
+    #: the last decision's reasons as stored: fact dicts (old rows: English strings); see
+    #: :func:`routing_reasons` for them in words
+    routing_reason_facts: list[Any]
+
+    def routing_reasons(self, translate: Translate = english) -> list[str]:
+        """The reasons worded with ``translate`` (the reader's gettext; English by default)."""
+        return reason_texts(self.routing_reason_facts, translate)
 
 
 def case_sla(session: Session, *, case: Any) -> CaseSlaView:
@@ -156,5 +163,5 @@ def case_sla(session: Session, *, case: Any) -> CaseSlaView:
         paused_minutes=clock.paused_minutes if clock else 0,
         policy_id=clock.policy_id if clock else None,
         events=list(sla_events_of(session, case_id=case.id)),
-        routing_reasons=list(decision.reasons) if decision else [],
+        routing_reason_facts=list(decision.reason_facts) if decision else [],
     )

@@ -35,6 +35,7 @@ from resonanz.cases import service
 from resonanz.cases.models import Case, CasePriority, CaseStatus
 from resonanz.cases.reply_models import Reply, ReplyStatus
 from resonanz.cases.routing import last_decision
+from resonanz.cases.routing_wording import reason_texts
 from resonanz.cases.states import allowed_transitions
 from resonanz.clock import now
 from resonanz.db.engine import begin_read_only
@@ -184,6 +185,8 @@ def case_context(request: Request, session: Session, principal: Principal, case:
     thread = list(service.conversation(session, case_id=case.id))
     events = list(service.timeline(session, case_id=case.id, limit=200))
     notes = list(service.list_notes(session, case_id=case.id))
+    gettext = translations(locale_of(request, principal)).ugettext
+    decision = last_decision(session, case_id=case.id)
     replies = list(session.scalars(select(Reply).where(Reply.case_id == case.id).order_by(Reply.id)))
     shown = {m.id for m in thread}
     # a sent reply whose own post was not (yet) pulled back has no mention: show its text from the reply
@@ -209,7 +212,8 @@ def case_context(request: Request, session: Session, principal: Principal, case:
         "merged_into": case.merged_into_id, "done": request.query_params.get("done"), "safe_url": safe_url,
         "sent_replies": sent, "audit": audit, "audit_names": AUDIT_NAMES, "sla": sla_clock(case),
         "sla_names": SLA_NAMES, "person_keys": _PERSON_KEYS,
-        "routing": last_decision(session, case_id=case.id),
+        "routing": decision, "routing_reasons": reason_texts(decision.reason_facts if decision else [], gettext),
+        "routing_text": lambda reasons: reason_texts(reasons, gettext),
     }  # fmt: skip
 
 

@@ -77,6 +77,8 @@ def environment(locale: str) -> Environment:
         lstrip_blocks=True,
     )
     env.install_gettext_translations(i18n.translations(locale), newstyle=True)  # type: ignore[attr-defined]
+    # the catalogue's own gettext (no %-formatting, no Markup), for code that words stored facts
+    env.globals["gettext_plain"] = i18n.translations(locale).ugettext
     env.globals["version"] = __version__
     return env
 

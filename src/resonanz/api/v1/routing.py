@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 from pydantic import BaseModel, Field
 
 from resonanz.accounts.permissions import Permission
@@ -31,6 +31,7 @@ from resonanz.cases.service import get_case, scope_for
 from resonanz.clock import now
 from resonanz.db.engine import begin_read_only
 from resonanz.errors import InputError
+from resonanz.i18n import negotiate, translations
 
 router = APIRouter(prefix="/routing", tags=["routing"])
 
@@ -414,7 +415,14 @@ class CaseSlaRead(BaseModel):
     paused_minutes: int
     policy_id: int | None
     events: list[SlaEventRead]
-    routing_reasons: list[str]
+    routing_reasons: list[str] = Field(
+        description="why routing sent the case here, in the caller's language (their setting, else Accept-Language)"
+    )
+    routing_reason_facts: list[dict[str, Any] | str] = Field(
+        description="the same reasons as language-free facts: objects with a `code` (rule_matched, assigned, "
+        "not_available, escalated_to_team …) and the names and numbers they are about; a decision recorded "
+        "before facts were kept has plain English strings here"
+    )
 
 
 @router.get(
@@ -423,10 +431,14 @@ class CaseSlaRead(BaseModel):
     summary="A case's SLA clock and routing reasons",
     responses=READ_DOCS,
 )
-def case_sla(case_id: Id, session: DbSession, principal: Read) -> CaseSlaRead:
+def case_sla(case_id: Id, request: Request, session: DbSession, principal: Read) -> CaseSlaRead:
     """Due times, whether the clock is paused (pending on the customer), warnings and breaches,
-    and why routing sent the case where it is."""
+    and why routing sent the case where it is (in words in the caller's language, and as facts)."""
     case = get_case(session, id=case_id, scope=scope_for(session, user_id=principal.user_id, role=principal.role))
     view = service.case_sla(session, case=case)
     events = [SlaEventRead(target=e.target, kind=e.kind, due_at=e.due_at, at=e.at) for e in view.events]
-    return CaseSlaRead(**{**view.__dict__, "events": events})
+    gettext = translations(negotiate(request.headers.get("accept-language"), principal.language)).ugettext
+    return CaseSlaRead(
+        **{**view.__dict__, "events": events},
+        routing_reasons=view.routing_reasons(gettext),
+    )

@@ -1,9 +1,12 @@
-"""The app factory. The web app proper (sign-in, pages) is its own piece of work; for now this
-serves ``/healthz``, a minimal status page and the inbound webhooks."""
+"""The app factory: the web pages, the API, the inbound webhooks, ``/healthz`` and a minimal status
+page in one ASGI app (:func:`create_app`); :func:`app_from_environment` builds it in each of
+several server processes."""
 
 from __future__ import annotations
 
+import gc
 import html
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,7 +17,7 @@ from sqlalchemy import text
 from resonanz import __version__, web
 from resonanz.api import deps, hooks, openapi, problems
 from resonanz.api import v1 as api_v1
-from resonanz.config import Settings
+from resonanz.config import Settings, load_settings
 from resonanz.db.database import Database, open_database
 from resonanz.mentions import cursor
 from resonanz.mentions import service as mention_service
@@ -24,14 +27,17 @@ from resonanz.sources.service import count_sources
 from resonanz.web import auth as web_auth
 
 
-def create_app(settings: Settings, *, database: Database | None = None) -> FastAPI:
-    """Build the ASGI app. ``database`` lets tests and ``resonanz serve`` share one engine."""
+def create_app(settings: Settings, *, database: Database | None = None, offer_setup: bool = True) -> FastAPI:
+    """Build the ASGI app. ``database`` lets tests and ``resonanz serve`` share one engine;
+    ``offer_setup``: print a one-time setup token while no user exists (the parent of several
+    server processes does it once, not each of them)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = database is None
         app.state.db = database or open_database(settings)
-        web_auth.offer_setup(app.state.db)  # prints a one-time setup token while no user exists
+        if offer_setup:
+            web_auth.offer_setup(app.state.db)
         yield
         if own:
             app.state.db.dispose()
@@ -53,7 +59,10 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
                 conn.execute(text("SELECT 1"))
         except Exception as exc:  # the point of a health check is to report any failure
             return JSONResponse({"status": "error", "database": str(exc)}, status_code=503)
-        return JSONResponse({"status": "ok", "database": db.engine.dialect.name, "version": __version__})
+        # the process id tells an operator (or a load balancer's log) which server process answered
+        return JSONResponse(
+            {"status": "ok", "database": db.engine.dialect.name, "version": __version__, "process": os.getpid()}
+        )
 
     @app.get("/status", response_class=HTMLResponse)
     def status_page(request: Request) -> str:
@@ -82,4 +91,13 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
     deps.install(app)
     openapi.install(app)
     web.install(app)
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one of several server processes (``resonanz serve --processes N``): settings from
+    the environment, which the parent filled from its command line. The parent migrated the
+    database and offered the setup token already."""
+    app = create_app(load_settings(), offer_setup=False)
+    gc.freeze()  # see resonanz.cli.serve.run_server
     return app

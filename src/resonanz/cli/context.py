@@ -4,6 +4,7 @@ place that turns domain errors into messages and exit codes."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
@@ -49,6 +50,13 @@ def set_overrides(**values: Any) -> None:
     global _db
     _overrides.update({k: v for k, v in values.items() if v is not None})
     _db = None
+
+
+def export_overrides() -> None:
+    """Put this command's setting flags (``--data-dir``, ``--database-url`` …) into the environment
+    as ``RESONANZ_*`` variables, for child processes that load their settings from it."""
+    for key, value in _overrides.items():
+        os.environ[f"RESONANZ_{key.upper()}"] = str(value)
 
 
 def settings() -> Settings:

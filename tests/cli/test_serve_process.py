@@ -22,16 +22,23 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
+    command = [sys.executable, "-m", "resonanz.cli", *args]
+    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def _interrupt(proc: subprocess.Popen[str], timeout: float) -> str:
+    """Ctrl-C, and what the process printed; it must exit with 0."""
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=timeout)
+    assert proc.returncode == 0, out
+    return out
+
+
 def test_serve_answers_health_and_stops_cleanly_on_sigint(settings: Settings, db: Database, tmp_path: Path) -> None:
     port = free_port()
     env = {**os.environ, "RESONANZ_DATABASE_URL": settings.database_url or "", "RESONANZ_DATA_DIR": str(tmp_path)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "resonanz.cli", "serve", "--port", str(port), "--workers", "1"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    proc = _start(["serve", "--port", str(port), "--workers", "1"], env)
     try:
         deadline = time.monotonic() + 30
         body = None
@@ -44,12 +51,10 @@ def test_serve_answers_health_and_stops_cleanly_on_sigint(settings: Settings, db
         assert body is not None and body["status"] == "ok", "serve did not answer /healthz in 30 s"
         page = httpx.get(f"http://127.0.0.1:{port}/", timeout=5, follow_redirects=True)  # signed out: to /setup
         assert page.status_code == 200 and "Resonanz" in page.text
-        proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=30)
+        out = _interrupt(proc, 30)
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 0, out
     assert "worker thread" in out
 
 
@@ -82,14 +87,8 @@ def test_serve_with_two_processes_answers_from_both_and_stops_cleanly(
     request answered (no 'database is locked'), Ctrl-C stops all of them."""
     port = free_port()
     env = {**os.environ, "RESONANZ_DATABASE_URL": settings.database_url or ""}
-    command = [sys.executable, "-m", "resonanz.cli", "--data-dir", str(tmp_path), "serve", "--port", str(port)]
-    proc = subprocess.Popen(
-        [*command, "--workers", "1", "--processes", "2"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    args = ["--data-dir", str(tmp_path), "serve", "--port", str(port), "--workers", "1", "--processes", "2"]
+    proc = _start(args, env)
     try:
         deadline = time.monotonic() + 60
         answered: set[int] = set()
@@ -102,7 +101,7 @@ def test_serve_with_two_processes_answers_from_both_and_stops_cleanly(
         # uvicorn's two server processes (spawned; multiprocessing may add its resource tracker)
         servers = [p for p in _children(proc.pid) if "resource_tracker" not in _command(p)]
         assert len(servers) == 2, [_command(p) for p in servers]
-        # many requests at once, each on its own connection: all answered, by the server processes
+        # 40 requests, each on its own connection: all answered, by the server processes
         with httpx.Client(timeout=10) as client:
             for _ in range(40):
                 response = client.get(f"http://127.0.0.1:{port}/healthz", headers={"Connection": "close"})
@@ -111,12 +110,10 @@ def test_serve_with_two_processes_answers_from_both_and_stops_cleanly(
         assert answered <= set(servers), (answered, servers)
         page = httpx.get(f"http://127.0.0.1:{port}/", timeout=5, follow_redirects=True)
         assert page.status_code == 200 and "Resonanz" in page.text
-        proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=60)
+        out = _interrupt(proc, 60)
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 0, out
     assert "2 server process(es)" in out
     assert out.count("one-time setup token") == 1, out  # offered once, by the supervising process
     left = time.monotonic() + 10

@@ -161,7 +161,8 @@ def test_a_complaint_by_email_is_routed_answered_approved_and_sent_once(
     expect(agent.locator("[data-team]")).to_have_text("Customer service")
     reasons = agent.locator("[data-routing-reasons]")
     expect(reasons).to_contain_text(EMAIL_RULE)
-    expect(reasons).to_contain_text("assigned to Jonas Weber (Demo): skills complaint; speaks en")
+    # Jonas reads German (the demo's agent): routing's reasons are worded in the reader's language
+    expect(reasons).to_contain_text("zugewiesen an Jonas Weber (Demo): Kenntnisse complaint; spricht en")
     expect(agent.locator('[data-sla-first="open"]')).to_be_visible()
 
     # -- the expert finder: a Billing colleague, brought in with a note, is notified ---------------

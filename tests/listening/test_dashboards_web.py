@@ -152,3 +152,29 @@ def test_share_of_voice_bars_open_each_brands_mentions(app: FastAPI, db: Databas
     assert f"/mentions?query={store['q1']}&since=" in hrefs[0]
     assert "akku leer" in client.get(hrefs[0]).text
     assert "anderes" in client.get(hrefs[1]).text and "akku leer" not in client.get(hrefs[1]).text
+
+
+def test_an_empty_range_points_to_the_newest_mentions(app: FastAPI, db: Database) -> None:
+    """Mentions only from two months ago (an old import, last month's demo): the default week is
+    empty, so the page says when the newest mention is from and links to the 30 days up to it —
+    for all mentions and for a query; a scope with nothing at all gets no link."""
+    with db.sessions() as session:
+        own = brand(session, "Nord")
+        q1, empty = query(session, "nw", own.id), query(session, "nothing", own.id)
+        newest = NOW - timedelta(days=60)
+        for i in range(3):
+            mention(session, newest - timedelta(days=i), queries=(q1.id,), text="akku leer")
+        rebuild(session)
+        session.commit()
+    client = signed_in_client(app, db, Role.viewer, time_zone="Europe/Berlin", language="de")
+    for scope in ("all", f"query:{q1.id}", f"brand:{own.id}"):
+        html = client.get("/dashboards", params={"scope": scope}).text
+        assert "data-empty-range" in html, scope
+        assert "Keine Erwähnungen in diesem Zeitraum" in html and "29.01.26, 13:00" in html
+        href = unescape(re.search(r'data-empty-range>.*?<a href="([^"]+)"', html, flags=re.S).group(1))  # type: ignore[union-attr]
+        assert "range=custom" in href and "since=2025-12-31" in href and "until=2026-01-29" in href, href
+        shown = client.get(href).text
+        assert "data-empty-range" not in shown
+        assert 'data-stat="total"><a href="/mentions?' in shown and ">3<" in shown.split('data-stat="total"')[1][:300]
+    html = client.get("/dashboards", params={"scope": f"query:{empty.id}"}).text
+    assert "data-empty-range" not in html

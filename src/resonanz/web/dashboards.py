@@ -17,7 +17,8 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from resonanz import clock
 from resonanz.accounts.permissions import Permission
@@ -26,8 +27,9 @@ from resonanz.api.deps import DbSession
 from resonanz.i18n import N_, translations
 from resonanz.listening import charts
 from resonanz.listening.analytics import dashboard
-from resonanz.listening.analytics_schemas import Dashboard, Facet, TopList
-from resonanz.listening.models import Query
+from resonanz.listening.analytics_schemas import Dashboard, Facet, Scope, TopList
+from resonanz.listening.models import Query, QueryMatch
+from resonanz.mentions.models import Mention
 from resonanz.web.dashboards_form import INTERVAL_LABELS, RANGES, DashboardForm, read_form, scope_options
 from resonanz.web.deps import require_page
 from resonanz.web.templating import formatters, locale_of, render
@@ -227,6 +229,38 @@ def _top_chart(
     return charts.bar_list(items, title=title, desc=desc, fmt=number, color=color)
 
 
+def newest_in_scope(session: Session, scope: Scope) -> datetime | None:
+    """When the scope's newest mention was published, whatever the range (None: it has none).
+    One index seek per chosen query (``ix_query_match_query_published``) or on
+    ``ix_mention_published``."""
+    if scope.query_ids is None and scope.brand_ids is None:
+        return session.scalar(select(func.max(Mention.published_at)))
+    ids = set(scope.query_ids or [])
+    if scope.brand_ids:
+        ids.update(session.scalars(select(Query.id).where(Query.brand_id.in_(scope.brand_ids))))
+    newest = [
+        session.scalar(select(func.max(QueryMatch.published_at)).where(QueryMatch.query_id == qid)) for qid in ids
+    ]
+    return max((n for n in newest if n is not None), default=None)
+
+
+#: days up to the newest mention that the empty range's hint offers
+HINT_DAYS = 30
+
+
+def empty_range_hint(session: Session, form: DashboardForm, board: Dashboard) -> dict[str, Any] | None:
+    """For a range without mentions (an old import, a demo from last month): when the scope's
+    newest mention is from, and a link to the 30 days up to it — instead of an empty page."""
+    if board.volume.total or form.errors:
+        return None
+    newest = newest_in_scope(session, board.scope)
+    if newest is None:
+        return None
+    last = newest.astimezone(board.scope.zone).date()
+    params = {"scope": form.scope, "range": "custom", "since": str(last - timedelta(days=HINT_DAYS - 1))}
+    return {"newest": newest, "href": "/dashboards?" + urlencode({**params, "until": str(last)})}
+
+
 @router.get("/dashboards", response_class=HTMLResponse)
 def dashboards_page(
     request: Request, session: DbSession, principal: Annotated[Principal, require_page(Permission.dashboards_read)]
@@ -251,5 +285,6 @@ def dashboards_page(
         "links": links,
         "options": {**scope_options(session), "ranges": RANGES, "intervals": INTERVAL_LABELS},
         "negative_share": sent.negative / labelled if labelled else None,
+        "empty_hint": empty_range_hint(session, form, board),
     }
     return render(request, "dashboards/page.html", context, status_code=400 if form.errors else 200)

@@ -96,6 +96,32 @@ def locale_of(request: Request, principal: PrincipalLike | None = None) -> str:
     return i18n.negotiate(request.headers.get("accept-language"), principal.language if principal else None)
 
 
+#: the analysis stores its reasons as "kind: value" in English (intent rules and model words,
+#: offensive words); a page words the kind in its reader's language
+REASON_KINDS = {
+    "word": N_("word"),
+    "question phrase": N_("question phrase"),
+    "question": N_("question"),
+    "suggestion phrase": N_("suggestion phrase"),
+    "complaint cue": N_("complaint cue"),
+    "praise cue": N_("praise cue"),
+    "addressed": N_("addressed"),
+}
+WHOLE_REASONS = {
+    "question mark": N_("question mark"),
+    "language not modelled": N_("language not modelled"),
+    "language not modelled: rules only": N_("language not modelled: rules only"),
+}
+
+
+def reason_text(reason: str, gettext: Callable[[str], str]) -> str:
+    """One stored analysis reason in the reader's language (unknown ones as they are)."""
+    if reason in WHOLE_REASONS:
+        return gettext(WHOLE_REASONS[reason])
+    kind, sep, value = reason.partition(": ")
+    return f"{gettext(REASON_KINDS[kind])}: {value}" if sep and kind in REASON_KINDS else reason
+
+
 def formatters(locale: str, tz: str) -> dict[str, Callable[..., str]]:
     """Date/number helpers bound to one language and zone, as templates and views call them."""
 
@@ -117,6 +143,10 @@ def formatters(locale: str, tz: str) -> dict[str, Callable[..., str]]:
     def fmt_language(code: str | None) -> str:
         return i18n.language_name(code, locale)
 
+    def fmt_reasons(reasons: list[str] | None, limit: int = 6) -> str:
+        gettext = i18n.translations(locale).ugettext
+        return "; ".join(reason_text(r, gettext) for r in (reasons or [])[:limit] if isinstance(r, str))
+
     return {
         "language_name": fmt_language,
         "format_datetime": fmt_datetime,
@@ -124,6 +154,7 @@ def formatters(locale: str, tz: str) -> dict[str, Callable[..., str]]:
         "format_number": fmt_number,
         "format_percent": fmt_percent,
         "format_relative": fmt_relative,
+        "format_reasons": fmt_reasons,
     }
 
 

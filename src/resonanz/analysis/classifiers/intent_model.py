@@ -18,6 +18,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, cast
 
@@ -26,6 +27,8 @@ from numpy.typing import NDArray
 from scipy import sparse  # type: ignore[import-untyped]
 from sklearn.feature_extraction.text import CountVectorizer  # type: ignore[import-untyped]
 from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
+
+from resonanz.analysis.stopwords import STOPWORDS
 
 #: bump when :func:`normalize` or the token pattern change; a saved model records it
 FEATURES_VERSION = 1
@@ -59,6 +62,21 @@ def _l2_rows(x: sparse.csr_matrix) -> sparse.csr_matrix:
     scale = 1.0 / np.sqrt(np.maximum(counts, 1))
     x.data *= np.repeat(scale, counts).astype(np.float32)
     return x
+
+
+#: function words that still explain an intent (negation, regret, a request, a question word)
+EXPLAINING = frozenset([
+    "nicht", "kein", "keine", "keinen", "keiner", "keinem", "nichts", "nie", "niemals", "leider", "bitte", "warum",
+    "wieso", "weshalb", "wann", "not", "no", "nothing", "never", "cannot", "cant", "dont", "didnt", "doesnt", "isnt",
+    "wont", "why", "please",
+])  # fmt: skip
+
+
+def _informative(entry: str) -> bool:
+    return any(
+        token in EXPLAINING or (token not in STOPWORDS and token.isalpha() and len(token) > 1)
+        for token in entry.split(" ")
+    )
 
 
 def _descending(values: NDArray[np.float32]) -> NDArray[np.int64]:
@@ -120,17 +138,26 @@ class LinearTextModel:
         self, x: sparse.csr_matrix, head: NDArray[np.intp], sign: NDArray[np.float32], k: int = 3
     ) -> list[list[str]]:
         """Per row, the ``k`` n-grams that pushed hardest towards ``sign`` (+1 yes, -1 no) on that
-        row's ``head``; rows with sign 0 get no words."""
+        row's ``head``; rows with sign 0 get no words. Only n-grams a reader takes for a reason
+        count (:attr:`informative`): "in", "on", "!" carry weight in the model but explain nothing."""
         counts = np.diff(x.indptr)
         rows = np.repeat(np.arange(x.shape[0]), counts)
         contrib = x.data * self.coef[head[rows], x.indices] * sign[rows]
         order = np.argsort((rows << 32) | _descending(contrib), kind="stable")  # by row, strongest first
+        order = order[(contrib[order] > 0) & self.informative[x.indices[order]]]
+        starts = np.searchsorted(rows[order], np.arange(x.shape[0] + 1))
         vocab, indices = self.vocabulary, x.indices
-        out: list[list[str]] = []
-        for r, start in enumerate(x.indptr[:-1].tolist()):
-            picked = order[start : start + min(k, int(counts[r]))].tolist()
-            out.append([vocab[indices[j]] for j in picked if contrib[j] > 0])
-        return out
+        return [
+            [vocab[indices[j]] for j in order[start : min(start + k, end)].tolist()]
+            for start, end in zip(starts[:-1].tolist(), starts[1:].tolist(), strict=True)
+        ]
+
+    @cached_property
+    def informative(self) -> NDArray[np.bool_]:
+        """Per vocabulary entry: does it hold a word that means something — not only function
+        words (:mod:`resonanz.analysis.stopwords`), punctuation, numbers or ``@user``? Negations,
+        "leider", "bitte", "why" and the like stay: they are why a text reads as a complaint."""
+        return np.array([_informative(entry) for entry in self.vocabulary], dtype=np.bool_)
 
     # -- persistence ------------------------------------------------------------------------
     def save(self, out_dir: Path, name: str) -> list[Path]:

@@ -20,7 +20,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from resonanz.listening.analytics_buckets import BucketIndex, bucket_bounds, range_sums, scope_members, series_sums
+from resonanz.listening.analytics_buckets import (
+    BucketIndex,
+    bucket_bounds,
+    dashboard_reads,
+    range_sums,
+    scope_members,
+    series_sums,
+)
 from resonanz.listening.analytics_schemas import (
     Dashboard,
     Facet,
@@ -208,11 +215,16 @@ def sources(session: Session, *, scope: Scope) -> Facet:
 def dashboard(session: Session, *, scope: Scope) -> Dashboard:
     """Everything a dashboard shows for ``scope``, in one object, with shared reads: volume and
     sentiment from one series read, the three facets from one range read, the top lists from one
-    sample (which emerging terms reuse for the current period)."""
+    sample (which emerging terms reuse for the current period), whose total comes with the facets."""
+    with dashboard_reads(session):
+        return _dashboard(session, scope)
+
+
+def _dashboard(session: Session, scope: Scope) -> Dashboard:
     bounds = bucket_bounds(scope)
     series = series_sums(session, scope, dim=Dim.sentiment, by_value=True)
-    facets = _facet_sums(session, scope, [Dim.lang, Dim.platform, Dim.source])
-    top = tops(session, scope=scope)
+    facets = _facet_sums(session, scope, [Dim.total, Dim.lang, Dim.platform, Dim.source])
+    top = tops(session, scope=scope, total=facets.get((Dim.total.value, ""), (0, 0))[0])
     return Dashboard(
         scope=scope,
         range_since=bounds[0].astimezone(scope.zone),

@@ -76,7 +76,7 @@ def test_a_common_exact_draft_is_estimated_from_a_page_sample(
     monkeypatch.setattr(service, "PG_PROBE_ROWS", 900)  # a third of the index: the sample path
     monkeypatch.setattr(service, "PG_EXACT_MAX", 100)
     monkeypatch.setattr(service, "PG_CURVE_MATCHES", 400)
-    result = try_query(session, query=draft, samples=5)
+    result = try_query(session, query=draft, samples=5, time_limit_s=1.5)  # the editor's limit
     assert result.exact and result.truncated
     assert 0 < result.count < len(truth) and _near(result.estimate, len(truth)), (result.estimate, len(truth))
     assert 0.05 < result.scanned_share < 0.9 and result.curve_every >= 2
@@ -88,21 +88,24 @@ def test_a_common_exact_draft_is_estimated_from_a_page_sample(
     # the samples are still the real newest matches
     assert [s.id for s in result.samples] == matching_ids(session, draft, limit=5)
     # the same draft gives the same answer (the sample's seed is fixed)
-    again = try_query(session, query=draft, samples=5)
+    again = try_query(session, query=draft, samples=5, time_limit_s=1.5)
     assert (again.count, again.estimate, again.curve) == (result.count, result.estimate, result.curve)
+    # a caller with a longer limit (the CLI's 10 s) gets the exact count
+    exact = try_query(session, query=draft, samples=5)
+    assert not exact.truncated and exact.count == len(truth) and exact.estimate is None
 
 
 def test_below_the_threshold_the_count_is_exact(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
     truth = _corpus(session)
     monkeypatch.setattr(service, "PG_PROBE_ROWS", 900)
     monkeypatch.setattr(service, "PG_EXACT_MAX", 100)
-    rare = try_query(session, query="selten", samples=3)  # about 12 matches: few, counted exactly
+    rare = try_query(session, query="selten", samples=3, time_limit_s=1.5)  # about 12 matches: counted exactly
     assert not rare.truncated and rare.count == len(truth["selten"]) and rare.estimate is None
     assert sum(c for _, c in rare.curve) == rare.count and rare.curve_every == 1
     assert [s.id for s in rare.samples] == matching_ids(session, "selten", limit=3)
     # the default thresholds: a few thousand matches are counted exactly (the probe reads all)
     monkeypatch.undo()
-    common = try_query(session, query="bahn")
+    common = try_query(session, query="bahn", time_limit_s=1.5)
     assert not common.truncated and common.count == len(truth["bahn"]) and common.scanned_share == 1.0
 
 

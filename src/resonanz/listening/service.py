@@ -56,6 +56,9 @@ NEWEST_PEEK = 40
 #: samples at this share (the rest is left for fetching the samples and a loaded machine)
 SCAN_SHARE = 0.6
 SAMPLE_SHARE = 0.8
+#: PostgreSQL estimates an exact draft's count from a sample only for a caller whose time limit is at
+#: most this (the live editor's 1.5 s); with the CLI's 10 s it counts every match, as SQLite does
+PG_ESTIMATE_WITHIN_S = 3.0
 #: PostgreSQL counts a draft the index answers (alone, or as the driver of an AND of columns)
 #: exactly when a first small sample of the index expects at most this many matches: an exact count
 #: reads every match's index row and, for the curve, its mention row (about 10 ms per 1,000 at 1M
@@ -188,7 +191,7 @@ def try_query(
     result = DraftResult(compiled.text, compiled.normalized, plan.exact, 0, [], zone=str(days.zone))
     with time_limit(session, time_limit_s):
         if plan.exact:
-            _exact(session, plan, window, samples, days, result)
+            _exact(session, plan, window, samples, days, result, estimate=time_limit_s <= PG_ESTIMATE_WITHIN_S)
         else:
             budget = min(max_candidates, max(1_000, int(time_limit_s * CHECKS_PER_LIMIT_S)))
             _checked(session, compiled, plan, window, samples, budget, started, time_limit_s, days, result)
@@ -208,6 +211,8 @@ def _exact(
     samples: int,
     days: LocalDays,
     out: DraftResult,
+    *,
+    estimate: bool = True,
 ) -> None:
     """Count, curve and samples by the database. When the index alone says which mentions match
     (no columns, no time window), the index counts them without reading a mention row, and a
@@ -216,8 +221,8 @@ def _exact(
     conds = [*([where] if where is not None else []), *window]
     key = days.key.label("day")
     curve_where: ColumnElement[bool] | None = and_(*conds) if conds else None
-    if days.postgres and not window and (plan.index_only is not None or plan.driver is not None):
-        _pg_exact(session, plan, days, out)
+    if days.postgres and not window and (plan.index_only is not None or (estimate and plan.driver is not None)):
+        _pg_exact(session, plan, days, out, estimate=estimate)
         if samples and out.count and not out.timed_out:
             count = out.estimate or out.count
             _samples_within_limit(session, out, lambda: _newest_exact(session, plan, conds, window, samples, count))
@@ -277,7 +282,7 @@ def _samples_within_limit(session: Session, out: DraftResult, find: Callable[[],
         out.timed_out = True
 
 
-def _pg_exact(session: Session, plan: SqlPlan, days: LocalDays, out: DraftResult) -> None:
+def _pg_exact(session: Session, plan: SqlPlan, days: LocalDays, out: DraftResult, *, estimate: bool) -> None:
     """PostgreSQL, an exact draft whose index expression (the whole condition or its driver)
     selects the candidates, no time window: count and curve from a sample of the index's pages
     when there are many matches, exactly when there are few.
@@ -288,22 +293,22 @@ def _pg_exact(session: Session, plan: SqlPlan, days: LocalDays, out: DraftResult
     the draft is; a common one is answered from a sample sized for the curve: ``partial``, ``count``
     the matches in the sample (a lower bound), ``estimate`` their projection to every stored mention
     and ``scanned_share`` the share of the index read. The sampled pages are spread over the whole
-    table, so the curve covers the whole history."""
+    table, so the curve covers the whole history. Without ``estimate`` (a caller with a longer
+    time limit than the editor's) the count is always exact."""
     expr = plan.index_only or plan.driver
     assert expr is not None
     total = indexed_rows(session)
-    probe = sample_index(session, expr, sample_percent(PG_PROBE_ROWS, total), total=total)
-    sample = probe
-    if probe.share < 1.0 and probe.estimate <= PG_EXACT_MAX:
-        every_match = session.execute(
-            text("SELECT array_agg(mention_id) FROM mention_search WHERE vector @@ CAST(:q AS tsquery)"), {"q": expr}
-        ).scalar_one()
-        sample = IndexSample(100.0, total, total, list(every_match or []))
-    elif probe.share < 1.0:
-        wanted = PG_CURVE_MATCHES * total / max(1, probe.estimate)
-        percent = sample_percent(wanted, total, cap=PG_SAMPLE_CAP)
-        if percent > probe.percent:
-            sample = sample_index(session, expr, percent, total=total)
+    if not estimate:
+        sample = _every_match(session, expr, total)
+    else:
+        probe = sample = sample_index(session, expr, sample_percent(PG_PROBE_ROWS, total), total=total)
+        if probe.share < 1.0 and probe.estimate <= PG_EXACT_MAX:
+            sample = _every_match(session, expr, total)
+        elif probe.share < 1.0:
+            wanted = PG_CURVE_MATCHES * total / max(1, probe.estimate)
+            percent = sample_percent(wanted, total, cap=PG_SAMPLE_CAP)
+            if percent > probe.percent:
+                sample = sample_index(session, expr, percent, total=total)
     key = days.key.label("day")
     ids = bindparam("sampled_ids", sample.ids, type_=postgresql.ARRAY(Integer))
     cond: ColumnElement[bool] = Mention.id == func.any(ids)
@@ -328,6 +333,14 @@ def _pg_exact(session: Session, plan: SqlPlan, days: LocalDays, out: DraftResult
     out.scanned_share = round(sample.share, 4)
     out.curve_every = max(1, round(scale))
     out.curve = [(day, round(c * scale)) for day, c in out.curve]
+
+
+def _every_match(session: Session, expr: str, total: int) -> IndexSample:
+    """The ids of every match of an index expression (PostgreSQL: each match's index row is read)."""
+    ids = session.execute(
+        text("SELECT array_agg(mention_id) FROM mention_search WHERE vector @@ CAST(:q AS tsquery)"), {"q": expr}
+    ).scalar_one()
+    return IndexSample(100.0, total, total, list(ids or []))
 
 
 def _newest_exact(

@@ -16,6 +16,8 @@ from resonanz.listening.query import Doc, Matcher, PreparedDoc, QuerySyntaxError
 from resonanz.listening.query.ast import Pattern
 from resonanz.listening.query.batch import match_prepared
 from resonanz.listening.query.batch_leaves import spelled_keys
+from resonanz.listening.query.match import fold_and_join, fold_and_join_batch
+from resonanz.mentions.text import fold
 from tests.listening.test_query_history_property import FIXED_QUERIES, _corpus, docs_strategy, queries_strategy
 from tests.listening.test_query_match import TEXT_PARTS, _random_query
 
@@ -32,7 +34,49 @@ def agree(queries: dict[Any, str], docs: list[Doc]) -> list[list[Any]]:
         assert found == matcher.match(doc), doc.doc
         assert found == [key for key, query in compiled.items() if query.test(doc)], doc.doc
     assert matcher.match_batch(docs) == batch
+    # the bodies ingest folded for the index handed over; half the mentions already prepared
+    bodies = [fold(f"{doc.title}\n{doc.text}" if doc.title else doc.text) for doc in docs]
+    assert match_prepared(matcher, matcher._tables, docs, bodies) == batch
+    mixed = [PreparedDoc(doc) if i % 2 else doc for i, doc in enumerate(docs)]
+    assert match_prepared(matcher, matcher._tables, mixed, bodies) == batch
     return batch
+
+
+ODD_TEXTS = st.lists(
+    st.one_of(
+        st.text(max_size=40),
+        st.sampled_from(
+            [
+                "",
+                "!!!",
+                "Straße",
+                "Müller-Lüdenscheidt",
+                "a\x00b",
+                "\x01",
+                "🚆 #Bahn",
+                "x\ny",
+                "  ",
+                "🤷🏽\u200d♀️ läuft",
+            ]
+            + ["日本語のテキスト", "ﬁnal Ǆ İstanbul", "e\u0301 –\u00a0x", "Ωμέγα ΣΊΣΥΦΟΣ", "\U000e0001 tag"]
+        ),
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(texts=ODD_TEXTS, titles=st.lists(st.one_of(st.none(), st.text(max_size=12)), min_size=12, max_size=12))
+def test_batch_folding_and_splitting_equals_the_per_mention_one(texts: list[str], titles: list[str | None]) -> None:
+    """Bodies of any text (NUL and \\x01 inside, nothing but punctuation, beyond ASCII, empty) are
+    folded and split as :func:`fold_and_join` does one by one; a NUL in one body sends the batch
+    the per-mention way."""
+    docs = [Doc(text=text, title=title) for text, title in zip(texts, titles, strict=False)]
+    expected = [fold_and_join(doc) for doc in docs]
+    bodies, joined = fold_and_join_batch(docs)
+    assert list(zip(bodies, joined, strict=True)) == expected
+    assert fold_and_join_batch(docs, bodies) == (bodies, joined)
 
 
 @settings(max_examples=150, deadline=None)

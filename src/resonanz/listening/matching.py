@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
 from resonanz.listening.models import Query, QueryMatch
-from resonanz.listening.query import Doc, Matcher, PreparedDoc, QuerySyntaxError, compile_query
+from resonanz.listening.query import Doc, Matcher, QuerySyntaxError, compile_query
 from resonanz.mentions.models import Author, Mention
 from resonanz.plugins import get_plugin_manager
 from resonanz.sources.models import Source
@@ -147,8 +147,9 @@ def _store(session: Session, active: ActiveSet, ids: list[int], folded: Mapping[
         )
         fetched = conn.execute(stmt).all()
         # one batch per chunk (numpy does the bookkeeping once); the body ingest folded is reused
-        docs = [PreparedDoc(Doc(cols[0] or "", *cols[1:]), folded=folded.get(mid)) for mid, _, *cols in fetched]
-        for (mid, published, *_), found in zip(fetched, matcher.match_batch(docs), strict=True):
+        docs = [Doc(cols[0] or "", *cols[1:]) for _, _, *cols in fetched]
+        bodies = [folded.get(mid) for mid, *_ in fetched]
+        for (mid, published, *_), found in zip(fetched, matcher.match_batch(docs, bodies), strict=True):
             rows.extend([(qid, mid, published, versions[qid]) for qid in found])
     if rows:
         _insert(conn, rows)

@@ -20,10 +20,11 @@ The answer is the same as :meth:`Matcher.match` per mention (tests hold the two 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import chain
-from typing import TYPE_CHECKING, Any
+from itertools import chain, repeat
+from operator import attrgetter, contains
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import numpy as np
 
@@ -34,6 +35,8 @@ from resonanz.listening.query.batch_near import Hits, NearPlan, NearTables, near
 
 if TYPE_CHECKING:
     from resonanz.listening.query.match import Doc, Matcher, PreparedDoc
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,18 +103,30 @@ class BatchTables:
         self.keys = keys
 
 
-def match_prepared(matcher: Matcher[Any], tables: BatchTables, docs: Sequence[Doc | PreparedDoc]) -> list[list[Any]]:
-    """The keys of the queries each of ``docs`` matches (see the module's docstring)."""
-    from resonanz.listening.query.match import PreparedDoc, fold_and_join  # match imports this module
+def match_prepared(
+    matcher: Matcher[Any],
+    tables: BatchTables,
+    docs: Sequence[Doc | PreparedDoc],
+    folded: Sequence[str | None] | None = None,
+) -> list[list[Any]]:
+    """The keys of the queries each of ``docs`` matches (see the module's docstring). ``folded``:
+    per mention, the body ingest already folded, or None."""
+    from resonanz.listening.query.match import PreparedDoc, fold_and_join_batch  # match imports this module
 
     count = len(docs)
     atoms, queries = max(tables.atoms, 1), max(tables.queries, 1)
     # folded and joined strings, no PreparedDoc: a batch of those alive at once costs more in
     # allocation and garbage collection than the matching; one is made only for a check
-    texts = [(doc.folded, doc.joined) if isinstance(doc, PreparedDoc) else fold_and_join(doc) for doc in docs]
-    plain = [doc.doc if isinstance(doc, PreparedDoc) else doc for doc in docs]
-    joined = [j for _, j in texts]
-    starts = np.cumsum([0] + [len(j) + 1 for j in joined[:-1]], dtype=np.int64)
+    if not any(isinstance(doc, PreparedDoc) for doc in docs):
+        plain = cast("list[Doc]", list(docs))
+        bodies, joined = fold_and_join_batch(plain, folded)
+    else:
+        ready = [doc if isinstance(doc, PreparedDoc) else PreparedDoc(doc, folded=f) for doc, f in _with(docs, folded)]
+        plain = [doc.doc for doc in ready]
+        bodies, joined = [doc.folded for doc in ready], [doc.joined for doc in ready]
+    texts = list(zip(bodies, joined, strict=True))
+    starts = np.zeros(count, dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, joined), dtype=np.int64, count=count)[:-1] + 1, out=starts[1:])
     text = "\n".join(joined)
     automaton = matcher._automaton
     if automaton is not None:
@@ -122,9 +137,14 @@ def match_prepared(matcher: Matcher[Any], tables: BatchTables, docs: Sequence[Do
     else:
         ends = hit_atoms = hit_docs = np.zeros(0, dtype=np.int64)
         codes_parts = []
-    for mark, atom in matcher._marks:
-        marked = [i for i, doc in enumerate(plain) if mark in doc.text or (doc.title and mark in doc.title)]
-        codes_parts.append(np.array(marked, dtype=np.int64) * atoms + atom)
+    if matcher._marks:
+        raw = list(map(_TEXT, plain))
+        titled = [i for i, title in enumerate(map(_TITLE, plain)) if title]
+        for mark, atom in matcher._marks:
+            marked = np.fromiter(map(contains, raw, repeat(mark)), dtype=bool, count=count)
+            for i in titled:
+                marked[i] |= mark in plain[i].title  # type: ignore[operator]
+            codes_parts.append(np.flatnonzero(marked) * atoms + atom)
     codes_parts += tables.extra.field_codes(plain, atoms)
     codes = distinct(np.concatenate(codes_parts)) if codes_parts else np.zeros(0, dtype=np.int64)
 
@@ -134,11 +154,9 @@ def match_prepared(matcher: Matcher[Any], tables: BatchTables, docs: Sequence[Do
         """The mention prepared for an exact test (made once, only when a test needs it)."""
         doc = made.get(d)
         if doc is None:
-            given = docs[d]
-            folded, joined = texts[d]
-            doc = made[d] = (
-                given if isinstance(given, PreparedDoc) else PreparedDoc(plain[d], folded=folded, joined=joined)
-            )
+            mine = docs[d]
+            body, spaced = texts[d]
+            doc = made[d] = mine if isinstance(mine, PreparedDoc) else PreparedDoc(plain[d], folded=body, joined=spaced)
         return doc
 
     # the tested leaves (patterns, hashtags, handles) need the atoms found so far: a second merge
@@ -192,4 +210,11 @@ def match_prepared(matcher: Matcher[Any], tables: BatchTables, docs: Sequence[Do
     kept_docs = cand_docs[keep]
     keys = tables.keys[cand_queries[keep]].tolist()
     cuts = np.searchsorted(kept_docs, np.arange(count + 1)).tolist()
-    return [keys[cuts[i] : cuts[i + 1]] for i in range(count)]
+    return list(map(keys.__getitem__, map(slice, cuts[:-1], cuts[1:])))
+
+
+_TEXT, _TITLE = attrgetter("text"), attrgetter("title")
+
+
+def _with(docs: Sequence[T], folded: Sequence[str | None] | None) -> Iterable[tuple[T, str | None]]:
+    return zip(docs, folded, strict=True) if folded is not None else ((doc, None) for doc in docs)

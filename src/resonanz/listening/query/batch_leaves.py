@@ -18,7 +18,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import product
+from itertools import product, repeat
+from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -149,11 +150,11 @@ class ExtraAtoms:
         """``mention * width + atom`` for every field value the mentions have that a query names."""
         found = []
         for name, values in self.fields.items():
-            atom_of = values.get
-            column = [atom_of(getattr(doc, name)) for doc in docs]
-            codes = [i * width + a for i, a in enumerate(column) if a is not None]
-            if codes:
-                found.append(np.array(codes, dtype=np.int64))
+            # dict.get(value, -1) through map: no Python frame per mention
+            column = np.fromiter(map(values.get, map(attrgetter(name), docs), repeat(-1)), np.int64, len(docs))
+            at = np.flatnonzero(column >= 0)
+            if len(at):
+                found.append(at * width + column[at])
         return found
 
     def freeze(self, width: int) -> None:
@@ -198,7 +199,7 @@ class ExtraAtoms:
         keep = (wanted < 0) | in_sorted(codes, pair_doc * width + np.maximum(wanted, 0))
         spelled = self.is_spelled[pair_leaf]
         if spelled.any():
-            ascii_only = np.array([joined.isascii() for _, joined in texts], dtype=bool)
+            ascii_only = np.fromiter(map(str.isascii, map(itemgetter(1), texts)), bool, len(texts))
             keep &= ~(spelled & ascii_only[pair_doc])
         pair_leaf, pair_doc = pair_leaf[keep], pair_doc[keep]
         if len(self.unconditional):

@@ -23,7 +23,7 @@ from resonanz.listening.query.batch import BatchTables, match_prepared
 from resonanz.listening.query.batch_leaves import number_leaf_keys
 from resonanz.listening.query.scan import MARKS, Atoms, Check, plan
 from resonanz.mentions.text import fold
-from resonanz.mentions.tokens import words
+from resonanz.mentions.tokens import spaced_words_batch, words
 
 if TYPE_CHECKING:
     from resonanz.listening.query.compile import CompiledQuery
@@ -194,8 +194,24 @@ def fold_and_join(doc: Doc, folded: str | None = None) -> tuple[str, str]:
     if folded is None:
         folded = fold(f"{doc.title}\n{doc.text}" if doc.title else doc.text)
     if folded.isascii():
-        return folded, " " + " ".join(folded.encode().translate(_ASCII_SPLIT).decode().split()) + " "
-    return folded, " " + " ".join(words(folded)) + " "
+        joined = " ".join(folded.encode().translate(_ASCII_SPLIT).decode().split())
+    else:
+        joined = " ".join(words(folded))
+    return folded, f" {joined} " if joined else " "
+
+
+def fold_and_join_batch(docs: Sequence[Doc], folded: Sequence[str | None] | None = None) -> tuple[list[str], list[str]]:
+    """:func:`fold_and_join` for a batch: the folded bodies and the joined words, in order; the
+    words split for all bodies at once (:func:`resonanz.mentions.tokens.spaced_words_batch`).
+    ``folded``: per mention, the body ingest already folded, or None."""
+    bodies = [
+        given if given is not None else fold(f"{doc.title}\n{doc.text}" if doc.title else doc.text)
+        for doc, given in zip(docs, folded or [None] * len(docs), strict=True)
+    ]
+    joined = spaced_words_batch(bodies)
+    if joined is None:  # a NUL in a body
+        joined = [fold_and_join(doc, body)[1] for doc, body in zip(docs, bodies, strict=True)]
+    return bodies, joined
 
 
 def prepare(doc: Doc | PreparedDoc) -> PreparedDoc:
@@ -298,16 +314,24 @@ class Matcher(Generic[K]):
             if (check := checks[i]) is None or check(present, prepared)
         ]
 
-    def match_batch(self, docs: Iterable[Doc | PreparedDoc]) -> list[list[K]]:
+    def match_batch(
+        self, docs: Iterable[Doc | PreparedDoc], folded: Sequence[str | None] | None = None
+    ) -> list[list[K]]:
         """For each mention, the keys of the queries it matches: :meth:`match` for each, with the
         per-mention bookkeeping done once per batch in numpy (:mod:`.batch`), a few times faster
-        on a stream."""
+        on a stream. ``folded``: per mention, the body ingest already folded for the index (or
+        None), so it is not folded twice."""
         docs = docs if isinstance(docs, Sequence) else list(docs)
         if len(docs) < _SMALL_BATCH:
-            return [self.match(doc) for doc in docs]
+            given = folded or [None] * len(docs)
+            return [
+                self.match(doc if isinstance(doc, PreparedDoc) else PreparedDoc(doc, folded=f))
+                for doc, f in zip(docs, given, strict=True)
+            ]
         found: list[list[K]] = []
         for start in range(0, len(docs), _BATCH):
-            found += match_prepared(self, self._tables, docs[start : start + _BATCH])
+            part = folded[start : start + _BATCH] if folded is not None else None
+            found += match_prepared(self, self._tables, docs[start : start + _BATCH], part)
         return found
 
 

@@ -85,7 +85,7 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
         except ResonanzError as exc:
             code = next((c for t, c in EXIT_CODES.items() if isinstance(exc, t)), 1)
             label = _("error")  # outside the f-string, where the message extractor can see it
-            err_console.print(f"[red]{label}:[/red] {exc}", markup=True, highlight=False)
+            err_console.print(f"[red]{label}:[/red] {exc}", markup=True, highlight=False, soft_wrap=True)
             raise typer.Exit(code) from exc
 
     return wrapper

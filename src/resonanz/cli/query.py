@@ -25,7 +25,7 @@ _BARS = " ▁▂▃▄▅▆▇█"
 
 def _show_syntax_error(exc: QuerySyntaxError) -> None:
     err_console.print(exc.caret(), markup=False, highlight=False)
-    err_console.print(f"[red]error:[/red] {exc}", highlight=False)
+    err_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
 
 
 def _date(value: str | None, option: str) -> datetime | None:

@@ -2,7 +2,7 @@
 
 SQLite by default (a copy of a migrated template file per test, so every test starts empty and may
 commit freely, which worker and server tests need); PostgreSQL when RESONANZ_TEST_DATABASE_URL
-points at a server (a database of its own per pytest run, migrated once, tables truncated after
+points at a server (a database of its own per pytest run, migrated once, tables emptied after
 each test).
 """
 
@@ -48,6 +48,9 @@ def _template_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         admin = _pg_admin_engine()
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
+            # a test's commit need not wait for the WAL to reach the disk (the server is not
+            # crashed under a test; other sessions see the commit at once either way)
+            conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
         url = PG_URL.rsplit("/", 1)[0] + "/" + name
         engine = make_engine(Settings(database_url=url).resolved_database_url)
         upgrade(engine)
@@ -64,10 +67,22 @@ def _template_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield str(path)
 
 
-def _truncate_pg(db: Database) -> None:
-    tables = ", ".join([*(t.name for t in Base.metadata.sorted_tables), "mention_search"])
+def _empty_pg(db: Database) -> None:
+    """Every table emptied and every sequence back at 1, as a fresh database has them.
+
+    DELETE, not TRUNCATE: TRUNCATE gives each of the ~60 tables and their indexes new files,
+    300 ms after every test (14 minutes of a CI run); deleting the few rows a test wrote, children
+    before parents, in one round trip takes 2 ms."""
+    tables = ["mention_search", *(t.name for t in reversed(Base.metadata.sorted_tables))]
+    deletes = "; ".join(f'DELETE FROM "{name}"' for name in tables)
     with db.engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        conn.execute(text(deletes))
+        conn.execute(
+            text(
+                "SELECT setval(oid::regclass, 1, false) FROM pg_class"
+                " WHERE relkind = 'S' AND relnamespace = 'public'::regnamespace"
+            )
+        )
 
 
 @pytest.fixture
@@ -86,7 +101,7 @@ def db(settings: Settings) -> Iterator[Database]:
     database = open_database(settings, migrate=False)
     yield database
     if PG_URL:
-        _truncate_pg(database)
+        _empty_pg(database)
     database.dispose()
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import repeat
+from itertools import chain, repeat
 from operator import attrgetter, contains
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -37,12 +37,6 @@ if TYPE_CHECKING:
     from resonanz.listening.query.match import Doc, Matcher, PreparedDoc
 
 T = TypeVar("T")
-
-
-def suffix_atoms(key: str, atom_ids: dict[str, int]) -> list[int]:
-    """The atoms whose keys are proper suffixes of ``key`` (``" bahn "`` of ``" deutsche bahn "``,
-    the piece ``"ller "`` of ``" mueller "``): found wherever ``key`` is, ending where it ends."""
-    return [atom_ids[key[i:]] for i in range(1, len(key)) if key[i:] in atom_ids]
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,10 +98,6 @@ class BatchTables:
         self.decided = np.array([check is None for check in matcher.checks], dtype=bool)
         #: queries the batch answers in numpy: decided by a trigger, or a formula
         self.vectorised = self.decided | self.conjunctive | self.disjunctive
-        # the automaton reports one key per end position (below): the longest; the keys that end
-        # there too are its suffixes (" bahn " in " deutsche bahn "), listed here with the key itself
-        suffixes = [(atom, [atom, *suffix_atoms(key, matcher.atom_ids)]) for key, atom in matcher.atom_ids.items()]
-        self.suffix_ptr, self.suffix_atom = csr(atoms, suffixes)
         keys = np.empty(len(matcher.keys), dtype=object)
         keys[:] = matcher.keys
         self.keys = keys
@@ -140,13 +130,8 @@ def match_prepared(
     text = "\n".join(joined)
     automaton = matcher._automaton
     if automaton is not None:
-        # the automaton calls dict.setdefault(end, atom) for every key it finds: C calling C (its
-        # iterator makes a tuple per key and costs twice as much); it reports the longest key
-        # ending at a position first, and that one is kept; the others ending there are its suffixes
-        longest: dict[int, int] = {}
-        automaton.find_all(text, longest.setdefault)
-        owner, at = expand(tables.suffix_ptr, np.fromiter(longest.values(), np.int64, len(longest)))
-        ends, hit_atoms = np.fromiter(longest, np.int64, len(longest))[owner], tables.suffix_atom[at]
+        hits = np.fromiter(chain.from_iterable(automaton.iter(text)), dtype=np.int64)
+        ends, hit_atoms = hits[0::2], hits[1::2]
         hit_docs = np.searchsorted(starts, ends, side="right") - 1
         codes_parts = [hit_docs * atoms + hit_atoms]
     else:

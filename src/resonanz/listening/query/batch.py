@@ -20,11 +20,11 @@ The answer is the same as :meth:`Matcher.match` per mention (tests hold the two 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import chain, repeat
 from operator import attrgetter, contains
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -35,8 +35,6 @@ from resonanz.listening.query.batch_near import Hits, NearPlan, NearTables, near
 
 if TYPE_CHECKING:
     from resonanz.listening.query.match import Doc, Matcher, PreparedDoc
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +119,11 @@ def match_prepared(
         plain = cast("list[Doc]", list(docs))
         bodies, joined = fold_and_join_batch(plain, folded)
     else:
-        ready = [doc if isinstance(doc, PreparedDoc) else PreparedDoc(doc, folded=f) for doc, f in _with(docs, folded)]
+        given = folded or [None] * count
+        ready = [
+            doc if isinstance(doc, PreparedDoc) else PreparedDoc(doc, folded=f)
+            for doc, f in zip(docs, given, strict=True)
+        ]
         plain = [doc.doc for doc in ready]
         bodies, joined = [doc.folded for doc in ready], [doc.joined for doc in ready]
     texts = list(zip(bodies, joined, strict=True))
@@ -214,7 +216,3 @@ def match_prepared(
 
 
 _TEXT, _TITLE = attrgetter("text"), attrgetter("title")
-
-
-def _with(docs: Sequence[T], folded: Sequence[str | None] | None) -> Iterable[tuple[T, str | None]]:
-    return zip(docs, folded, strict=True) if folded is not None else ((doc, None) for doc in docs)

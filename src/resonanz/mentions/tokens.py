@@ -98,9 +98,9 @@ def spaced_words_batch(bodies: Sequence[str]) -> list[str] | None:
     callback). Here the ASCII bodies and the others are each joined with a NUL between two, and
     the rest is array work: every character that is no word character becomes a space, the NUL a
     newline, runs of spaces one space; one split at the newlines gives the bodies back. Beyond
-    ASCII, each distinct character is classified once (:func:`_classify`, cached); a character
-    FTS5 turns into another string (rare once text is folded) sends its group the per-body way.
-    None when a body holds a NUL itself (the caller splits those one by one)."""
+    ASCII, each distinct character is classified once (:func:`_classify`, cached). None when a body
+    holds a NUL itself or a character FTS5 turns into another string (rare once text is folded):
+    the caller splits that batch body by body."""
     narrow = list(map(str.isascii, bodies))
     plain = list(compress(bodies, narrow))
     if len(plain) == len(bodies):
@@ -108,12 +108,8 @@ def spaced_words_batch(bodies: Sequence[str]) -> list[str] | None:
     others = [body for body, is_plain in zip(bodies, narrow, strict=True) if not is_plain]
     spaced_plain = _spaced(plain, narrow=True) if plain else []
     spaced_others = _spaced(others, narrow=False)
-    if spaced_plain is None:
+    if spaced_plain is None or spaced_others is None:
         return None
-    if spaced_others is None:
-        if any("\x00" in body for body in others):
-            return None
-        spaced_others = [f" {' '.join(found)} " if (found := words(body)) else " " for body in others]
     first, second = iter(spaced_plain), iter(spaced_others)
     return [next(first) if is_plain else next(second) for is_plain in narrow]
 

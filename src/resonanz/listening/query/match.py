@@ -209,7 +209,7 @@ def fold_and_join_batch(docs: Sequence[Doc], folded: Sequence[str | None] | None
         for doc, given in zip(docs, folded or [None] * len(docs), strict=True)
     ]
     joined = spaced_words_batch(bodies)
-    if joined is None:  # a NUL in a body
+    if joined is None:  # a NUL in a body, or a character FTS5 rewrites
         joined = [fold_and_join(doc, body)[1] for doc, body in zip(docs, bodies, strict=True)]
     return bodies, joined
 

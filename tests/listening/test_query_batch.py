@@ -39,6 +39,10 @@ def agree(queries: dict[Any, str], docs: list[Doc]) -> list[list[Any]]:
     assert match_prepared(matcher, matcher._tables, docs, bodies) == batch
     mixed = [PreparedDoc(doc) if i % 2 else doc for i, doc in enumerate(docs)]
     assert match_prepared(matcher, matcher._tables, mixed, bodies) == batch
+    # the pure-Python key finder (no C compiler at install time) answers the same
+    pure = Matcher(compiled, native=False)
+    assert match_prepared(pure, pure._tables, docs) == batch
+    assert [pure.match(doc) for doc in prepared] == batch
     return batch
 
 
@@ -99,6 +103,7 @@ def test_a_thousand_queries_over_chunks_of_mentions() -> None:
     batch = matcher.match_batch(docs)
     assert batch == [matcher.match(doc) for doc in docs]
     assert sum(map(len, batch)) > 1000
+    assert Matcher(compiled, native=False).match_batch(docs) == batch
 
 
 def test_shapes_answered_in_numpy() -> None:

@@ -6,9 +6,9 @@ pair triggers, a sorted list of candidates) cost more than the Aho–Corasick pa
 atoms. For a batch it is done once, in numpy, over arrays of ``(mention, atom)`` hits:
 
 1. the joined words of all mentions, one newline between two mentions (no key holds a newline, so
-   no key is found across two mentions), go through the automaton in one pass;
-2. each hit's mention is found by its position; the distinct ``(mention, atom)`` pairs are one
-   sorted array of codes ``mention * atoms + atom``;
+   no key is found across two mentions), go through the automaton in one pass (:mod:`.keyscan`),
+   which says each hit's mention, atom and word index;
+2. the distinct ``(mention, atom)`` pairs are one sorted array of codes ``mention * atoms + atom``;
 3. single-key triggers and pair triggers expand those pairs into ``(mention, query)`` candidates
    through CSR tables (a pair's second key is looked up among the codes by binary search);
 4. candidates whose query is decided by its trigger are matches; the others run the query's
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import chain, repeat
+from itertools import repeat
 from operator import attrgetter, contains
 from typing import TYPE_CHECKING, Any, cast
 
@@ -79,7 +79,7 @@ class BatchTables:
         self.conjunctive = np.array([f is not None and f.conjunctive for f in formulas], dtype=bool)
         self.disjunctive = np.array([f is not None and not f.conjunctive for f in formulas], dtype=bool)
         #: the NEAR of a disjunctive formula (:mod:`.batch_near`)
-        self.near = NearTables([f.near if f else None for f in formulas], matcher.atom_ids, matcher.atom_count)
+        self.near = NearTables([f.near if f else None for f in formulas], matcher.atom_count)
         literals = [(q, f.literals) for q, f in enumerate(formulas) if f]
         self.literal_ptr, self.literal_atom = csr(self.queries, [(q, [a for a, _ in lits]) for q, lits in literals])
         _, present = csr(self.queries, [(q, [int(p) for _, p in lits]) for q, lits in literals])
@@ -127,17 +127,12 @@ def match_prepared(
         plain = [doc.doc for doc in ready]
         bodies, joined = [doc.folded for doc in ready], [doc.joined for doc in ready]
     texts = list(zip(bodies, joined, strict=True))
-    starts = np.zeros(count, dtype=np.int64)
-    np.cumsum(np.fromiter(map(len, joined), dtype=np.int64, count=count)[:-1] + 1, out=starts[1:])
-    text = "\n".join(joined)
-    automaton = matcher._automaton
-    if automaton is not None:
-        hits = np.fromiter(chain.from_iterable(automaton.iter(text)), dtype=np.int64)
-        ends, hit_atoms = hits[0::2], hits[1::2]
-        hit_docs = np.searchsorted(starts, ends, side="right") - 1
+    finder = matcher._finder
+    if finder is not None:
+        hit_docs, hit_atoms, hit_words = finder.hits("\n".join(joined))
         codes_parts = [hit_docs * atoms + hit_atoms]
     else:
-        ends = hit_atoms = hit_docs = np.zeros(0, dtype=np.int64)
+        hit_docs = hit_atoms = hit_words = np.zeros(0, dtype=np.int64)
         codes_parts = []
     if matcher._marks:
         raw = list(map(_TEXT, plain))
@@ -192,7 +187,7 @@ def match_prepared(
         keep[formulas] = np.where(tables.conjunctive[rows], holding == literals, holding > 0)
     near = np.flatnonzero(tables.near.is_near[cand_queries] & ~keep)
     if len(near):
-        located = Hits.of(text, starts, hit_docs, hit_atoms, ends, tables.near, atoms)
+        located = Hits.of(hit_docs, hit_atoms, hit_words, tables.near, atoms)
         keep[near] = near_holds(tables.near, located, cand_docs[near], cand_queries[near], atoms)
     checked = np.flatnonzero(~tables.vectorised[cand_queries])
     if len(checked):

@@ -1,9 +1,8 @@
 """``NEAR/n`` and ``ONEAR/n`` for a batch of mentions, from the automaton's hits.
 
-The automaton's pass already says where each word, phrase and prefix of a NEAR stands: a hit ends
-at a character, the key starts ``len(key) - 1`` before it with the space in front of its first
-word, and the number of spaces before that space in the mention's joined words is the word's
-index. So a NEAR whose sides are words, phrases and prefixes (or ORs of them) is decided by
+The automaton's pass already says where each word, phrase and prefix of a NEAR stands: the index
+of the word a hit starts at (the number of spaces before the key's leading space in the mention's
+joined words, :mod:`.keyscan`). So a NEAR whose sides are words, phrases and prefixes (or ORs of them) is decided by
 comparing those indexes in numpy for all candidates at once, with the same rule as
 :func:`resonanz.listening.query.compile.near_positions_test`: a right span starting at most ``n``
 words after a left span ends (or, unordered, the other way round). A NEAR with a ``?`` pattern or
@@ -73,7 +72,7 @@ def _csr(rows: int, items: Sequence[tuple[int, Side]], column: int) -> tuple[Int
 class NearTables:
     """Per query: whether it is a plain NEAR, and its sides as CSR arrays."""
 
-    def __init__(self, plans: Sequence[NearPlan | None], keys: dict[str, int], atom_count: int) -> None:
+    def __init__(self, plans: Sequence[NearPlan | None], atom_count: int) -> None:
         queries = len(plans)
         self.is_near = np.array([p is not None for p in plans], dtype=bool)
         lefts = [(q, p.left) for q, p in enumerate(plans) if p is not None]
@@ -88,9 +87,6 @@ class NearTables:
         for plan in plans:
             if plan is not None:
                 self.in_near[[atom for atom, _ in plan.left + plan.right]] = True
-        self.key_length = np.zeros(max(atom_count, 1), dtype=np.int64)
-        for key, atom in keys.items():
-            self.key_length[atom] = len(key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,25 +98,10 @@ class Hits:
     words: IntArray
 
     @classmethod
-    def of(
-        cls,
-        text: str,
-        starts: IntArray,
-        docs: IntArray,
-        atoms: IntArray,
-        ends: IntArray,
-        tables: NearTables,
-        width: int,
-    ) -> Hits:
-        # only the hits of a NEAR's atoms need a word index: the number of spaces before the key
+    def of(cls, docs: IntArray, atoms: IntArray, words: IntArray, tables: NearTables, width: int) -> Hits:
+        # only the hits of a NEAR's atoms
         mine = tables.in_near[atoms]
-        docs, atoms, ends = docs[mine], atoms[mine], ends[mine]
-        chars = np.frombuffer(text.encode("latin-1"), dtype=np.uint8) if text.isascii() else None
-        if chars is None:
-            chars = np.frombuffer(text.encode("utf-32-le"), dtype="<u4")
-        spaces = np.flatnonzero(chars == 32)
-        first = ends - tables.key_length[atoms] + 1  # the space before the key's first word
-        words = np.searchsorted(spaces, first) - np.searchsorted(spaces, starts[docs])
+        docs, atoms, words = docs[mine], atoms[mine], words[mine]
         codes = docs * width + atoms
         order = np.argsort(codes, kind="stable")
         return cls(codes[order], words[order])

@@ -3,7 +3,7 @@
 A mention is prepared once (:class:`PreparedDoc`: folded text and its words joined with one space
 around each; lazily the word list and positions, hashtags, handles and links). The
 :class:`Matcher` puts every text leaf of every query (words, phrases, prefixes) into one
-Aho–Corasick automaton (:mod:`.scan`): one pass in C over the joined words finds all of them, each
+Aho–Corasick automaton (:mod:`.scan`, :mod:`.keyscan`): one pass in C over the joined words finds all of them, each
 query's *anchors* among them pick the few queries that may match, queries that are a leaf or an OR
 of leaves are decided by that alone, and the rest run one generated check that reads the found
 leaves. 1,000 queries do not cost 1,000 passes, nor one Python lookup per word.
@@ -16,11 +16,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
-import ahocorasick  # type: ignore[import-not-found]
-
 from resonanz.analysis.stages.entities import _HANDLE, _HASHTAG, _URL, _trim_url
 from resonanz.listening.query.batch import BatchTables, match_prepared
 from resonanz.listening.query.batch_leaves import number_leaf_keys
+from resonanz.listening.query.keyscan import key_finder
 from resonanz.listening.query.scan import MARKS, Atoms, Check, plan
 from resonanz.mentions.text import fold
 from resonanz.mentions.tokens import spaced_words_batch, words
@@ -226,7 +225,7 @@ class Matcher(Generic[K]):
     active queries (a new set, a new Matcher); immutable afterwards, so threads may share one.
     """
 
-    def __init__(self, queries: Mapping[K, CompiledQuery]) -> None:
+    def __init__(self, queries: Mapping[K, CompiledQuery], *, native: bool | None = None) -> None:
         self.keys: list[K] = list(queries)
         atoms = Atoms()
         plans = [plan(q.tree, atoms) for q in queries.values()]
@@ -257,15 +256,9 @@ class Matcher(Generic[K]):
         self.always = frozenset(always)
         self.atom_count = len(atoms)
         self.paired = frozenset(a for a, pair in enumerate(self.pairs) if pair)
-        self._automaton: Any = None
         self._marks = [(MARKS[key], atom) for key, atom in atoms.ids.items() if key in MARKS]
-        if len(atoms) > len(self._marks):
-            automaton = ahocorasick.Automaton()
-            for key, atom in atoms.ids.items():
-                if key not in MARKS:
-                    automaton.add_word(key, atom)
-            automaton.make_automaton()
-            self._automaton = automaton
+        #: the keys (all but the marks) in one automaton; ``native``: see :func:`.keyscan.key_finder`
+        self._finder = key_finder({k: a for k, a in atoms.ids.items() if k not in MARKS}, native=native)
         self._tables = BatchTables(self)
 
     def __len__(self) -> int:
@@ -274,15 +267,7 @@ class Matcher(Generic[K]):
     def atoms(self, doc: PreparedDoc) -> set[int]:
         """The atoms (query words, phrases and prefixes) the mention contains, one C pass; and
         the marks ('#', '@' anywhere in the text) that hashtags and handles need."""
-        automaton = self._automaton
-        if automaton is not None:
-            # the automaton calls list.insert(end, atom) for every key found: C calling C, no
-            # Python code per key (the position is irrelevant, a set is made of the atoms)
-            found: list[int] = []
-            automaton.find_all(doc.joined, found.insert)
-            present = set(found)
-        else:
-            present = set()
+        present = self._finder.atoms(doc.joined) if self._finder is not None else set()
         if self._marks:
             text, title = doc.doc.text, doc.doc.title
             for mark, atom in self._marks:

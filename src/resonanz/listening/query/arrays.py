@@ -1,5 +1,5 @@
 """Small numpy building blocks of the batch matcher (:mod:`.batch`, :mod:`.batch_near`): CSR
-tables, concatenated ranges, sorted sets of int codes."""
+tables, concatenated ranges, sorted sets of int codes, a batch's atom presence."""
 
 from __future__ import annotations
 
@@ -53,9 +53,20 @@ def expand(pointers: IntArray, rows: IntArray) -> tuple[IntArray, IntArray]:
     return ranges(pointers[rows], pointers[rows + 1] - pointers[rows])
 
 
-def in_sorted(haystack: IntArray, needles: IntArray) -> BoolArray:
-    """Which ``needles`` occur in the sorted ``haystack`` (binary search, no hashing)."""
-    where = np.searchsorted(haystack, needles)
-    found = where < len(haystack)
-    found[found] = haystack[where[found]] == needles[found]
-    return found
+class Presence:
+    """Which of the looked-up atoms each mention of a batch holds (a pair's second key, a formula's
+    literal, a tested leaf's second need): a ``(mentions, columns)`` boolean matrix, so each
+    question is one gather. A binary search over the batch's sorted codes cost ~45 ns a question,
+    and the benchmark's queries ask ~50 per mention."""
+
+    def __init__(self, count: int, columns: int) -> None:
+        self.matrix = np.zeros((count, max(columns, 1)), dtype=bool)
+
+    def add(self, docs: IntArray, columns: IntArray) -> None:
+        """Mark ``(docs[i], columns[i])``; a column < 0 (an atom nobody looks up) is skipped."""
+        keep = columns >= 0
+        self.matrix[docs[keep], columns[keep]] = True
+
+    def holds(self, docs: IntArray, columns: IntArray) -> BoolArray:
+        holds: BoolArray = self.matrix[docs, columns]
+        return holds

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 
 from resonanz.listening.query import ast
-from resonanz.listening.query.arrays import csr, distinct, expand, in_sorted
+from resonanz.listening.query.arrays import Presence, csr, distinct, expand
 from resonanz.listening.query.batch_leaves import ExtraAtoms, Literal
 from resonanz.listening.query.batch_near import Hits, NearPlan, NearTables, near_holds, near_plan
 
@@ -99,6 +99,18 @@ class BatchTables:
         keys = np.empty(len(matcher.keys), dtype=object)
         keys[:] = matcher.keys
         self.keys = keys
+        # the atoms a batch asks about per mention (:class:`.arrays.Presence`), as columns
+        seconds = self.extra.second[self.extra.second >= 0]
+        asked = np.unique(np.concatenate([self.pair_second, self.literal_atom, seconds]))
+        self.column = np.full(max(atoms, 1), -1, dtype=np.int64)
+        self.column[asked] = np.arange(len(asked))
+        self.columns = len(asked)
+        self.pair_column = self.column[self.pair_second]
+        self.literal_column = self.column[self.literal_atom]
+        self.extra.second_column = np.where(self.extra.second >= 0, self.column[self.extra.second], -1)
+        #: mentions per numpy pass: the presence matrix stays within PRESENCE_CELLS (and the
+        #: arrays within the CPU caches)
+        self.batch = max(8, min(1024, PRESENCE_CELLS // max(self.columns, 1)))
 
 
 def match_prepared(
@@ -159,15 +171,18 @@ def match_prepared(
     # the tested leaves (patterns, hashtags, handles) need the atoms found so far: a second merge
     # the tested leaves (patterns, hashtags, handles) in an array of their own: only formulas
     # look them up, and the few of them are not worth sorting into the codes
-    leaf_codes = tables.extra.leaf_codes(codes, texts, prepared, atoms)
     present_docs, present_atoms = codes // atoms, codes % atoms
+    presence = Presence(count, tables.columns)
+    presence.add(present_docs, tables.column[present_atoms])
+    leaf_docs, leaf_atoms = tables.extra.leaf_hits(present_docs, present_atoms, texts, prepared, presence)
+    presence.add(leaf_docs, tables.column[leaf_atoms])
 
     # (mention, query) candidates from single keys, pairs of keys and queries checked always
     owner, at = expand(tables.single_ptr, present_atoms)
     found = [present_docs[owner] * queries + tables.single_q[at]]
     owner, at = expand(tables.pair_ptr, present_atoms)
     if len(at):
-        hit = in_sorted(codes, present_docs[owner] * atoms + tables.pair_second[at])
+        hit = presence.holds(present_docs[owner], tables.pair_column[at])
         found.append(present_docs[owner[hit]] * queries + tables.pair_q[at[hit]])
     if len(tables.always):
         found.append((np.arange(count, dtype=np.int64)[:, None] * queries + tables.always[None, :]).ravel())
@@ -180,8 +195,7 @@ def match_prepared(
         # a literal holds when its atom is among the mention's codes exactly as it wants it
         rows = cand_queries[formulas]
         owner, at = expand(tables.literal_ptr, rows)
-        wanted = cand_docs[formulas][owner] * atoms + tables.literal_atom[at]
-        holds = in_sorted(codes, wanted) | in_sorted(leaf_codes, wanted)
+        holds = presence.holds(cand_docs[formulas][owner], tables.literal_column[at])
         holding = np.bincount(owner, weights=holds == tables.literal_present[at], minlength=len(formulas))
         literals = tables.literal_ptr[rows + 1] - tables.literal_ptr[rows]
         keep[formulas] = np.where(tables.conjunctive[rows], holding == literals, holding > 0)
@@ -211,3 +225,5 @@ def match_prepared(
 
 
 _TEXT, _TITLE = attrgetter("text"), attrgetter("title")
+#: cells (bytes) of a batch's presence matrix at most: 1,024 mentions x 4,096 looked-up atoms
+PRESENCE_CELLS = 1 << 22

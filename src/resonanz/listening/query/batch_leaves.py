@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from resonanz.listening.query import ast
-from resonanz.listening.query.arrays import IntArray, csr, distinct, expand, in_sorted
+from resonanz.listening.query.arrays import IntArray, Presence, csr, expand
 from resonanz.listening.query.compile import joined_regex, node_test
 from resonanz.listening.query.scan import AT_MARK, HASH_MARK, PLAIN_FIELDS, leaf_key, pattern_pieces
 from resonanz.mentions.tokens import words
@@ -174,29 +174,32 @@ class ExtraAtoms:
         self.second = np.array([leaf.needs[1] if len(leaf.needs) > 1 else -1 for leaf in leaves], dtype=np.int64)
         self.is_spelled = np.array([bool(leaf.spelled) for leaf in leaves], dtype=bool)
         self.unconditional = np.array([i for i, leaf in enumerate(leaves) if not leaf.needs], dtype=np.int64)
+        #: a leaf's second need as a presence column (-1: none); set by the batch's tables
+        self.second_column = np.full(len(leaves), -1, dtype=np.int64)
 
-    def leaf_codes(
+    def leaf_hits(
         self,
-        codes: IntArray,
+        docs: IntArray,
+        atoms: IntArray,
         texts: Sequence[tuple[str, str]],
         prepared: Callable[[int], PreparedDoc],
-        width: int,
-    ) -> IntArray:
-        """Sorted ``mention * width + atom`` for every tested leaf a mention passes. ``codes``: the
-        mentions' atoms (sorted); ``texts``: (folded, joined) per mention."""
+        presence: Presence,
+    ) -> tuple[IntArray, IntArray]:
+        """``(mentions, leaf atoms)``: every tested leaf a mention passes (a pair may repeat).
+        ``docs``/``atoms``: the atoms the mentions hold; ``texts``: (folded, joined) per mention;
+        ``presence``: the same atoms as a matrix, for the leaves' second needs."""
         leaves = self.leaf_list
         if not leaves:
-            return np.zeros(0, dtype=np.int64)
-        docs, atoms = codes // width, codes % width
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         # a spelled-out key present: the pattern matches (no regex)
         owner, at = expand(self.spelled_ptr, atoms)
-        found = [docs[owner] * width + self.leaf_atom[self.spelled_leaf[at]]]
+        found_docs, found_atoms = [docs[owner]], [self.leaf_atom[self.spelled_leaf[at]]]
         # the exact test where the needed atoms are present (every mention for a leaf without):
         # for a spelled-out pattern only in mentions with words beyond ASCII
         owner, at = expand(self.first_ptr, atoms)
         pair_leaf, pair_doc = self.first_leaf[at], docs[owner]
-        wanted = self.second[pair_leaf]
-        keep = (wanted < 0) | in_sorted(codes, pair_doc * width + np.maximum(wanted, 0))
+        wanted = self.second_column[pair_leaf]
+        keep = (wanted < 0) | presence.holds(pair_doc, np.maximum(wanted, 0))
         spelled = self.is_spelled[pair_leaf]
         if spelled.any():
             ascii_only = np.fromiter(map(str.isascii, map(itemgetter(1), texts)), bool, len(texts))
@@ -206,7 +209,7 @@ class ExtraAtoms:
             every = np.arange(len(texts), dtype=np.int64)
             pair_leaf = np.concatenate([pair_leaf, np.repeat(self.unconditional, len(texts))])
             pair_doc = np.concatenate([pair_doc, np.tile(every, len(self.unconditional))])
-        tested = []
+        passed = []
         for i, d in zip(pair_leaf.tolist(), pair_doc.tolist(), strict=True):
             leaf = leaves[i]
             if leaf.search is not None:
@@ -214,7 +217,8 @@ class ExtraAtoms:
             else:
                 assert leaf.test is not None
                 ok = leaf.needle in texts[d][0] and leaf.test(prepared(d))
-            if ok:
-                tested.append(d * width + leaf.atom)
-        found.append(np.array(tested, dtype=np.int64))
-        return distinct(np.concatenate(found))
+            passed.append(ok)
+        tested = np.array(passed, dtype=bool)
+        found_docs.append(pair_doc[tested])
+        found_atoms.append(self.leaf_atom[pair_leaf[tested]])
+        return np.concatenate(found_docs), np.concatenate(found_atoms)

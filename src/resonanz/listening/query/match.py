@@ -314,13 +314,12 @@ class Matcher(Generic[K]):
                 for doc, f in zip(docs, given, strict=True)
             ]
         found: list[list[K]] = []
-        for start in range(0, len(docs), _BATCH):
-            part = folded[start : start + _BATCH] if folded is not None else None
-            found += match_prepared(self, self._tables, docs[start : start + _BATCH], part)
+        step = self._tables.batch
+        for start in range(0, len(docs), step):
+            part = folded[start : start + step] if folded is not None else None
+            found += match_prepared(self, self._tables, docs[start : start + step], part)
         return found
 
 
 #: below this many mentions the per-mention path is as fast; above, numpy's fixed costs are shared
 _SMALL_BATCH = 8
-#: mentions per numpy pass (the arrays stay in the CPU caches)
-_BATCH = 1024

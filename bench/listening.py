@@ -16,8 +16,9 @@ intent fields, a few ``?`` wildcards (see :func:`make_queries`). Deterministic p
 headline), folding and splitting the text included; then ``Matcher.match`` one mention at a time;
 then the batches given each mention's folded body (ingest folds it once, for the content hash and
 the index, and hands it over: the matcher still splits the words); then given each mention
-already prepared (folded and split outside the timing); not building the matcher (reported
-apart). The input list is moved out of the garbage collector's way (``gc.freeze``) as a worker's
+already prepared (folded and split outside the timing); then the headline's path with the
+pure-Python key finder (``Matcher(native=False)``: an install without a C compiler); not building
+the matcher (reported apart). The input list is moved out of the garbage collector's way (``gc.freeze``) as a worker's
 start-up heap is.
 Candidate and match counts come from an untimed pass. (b) stores the mentions first (untimed;
 language and sentiment columns set as the analysis would), then runs each draft query ``--repeat``
@@ -160,6 +161,13 @@ def bench_stream(texts: list[tuple[str, str | None, int]], queries: list[str]) -
     for start in range(0, len(docs), STREAM_BATCH):
         matcher.match_batch(prepared_docs[start : start + STREAM_BATCH])
     cpu2_s = time.process_time() - cpu2
+    # the pure-Python key finder (an install without a C compiler): the headline's path
+    pure = Matcher(compiled, native=False)
+    gc.collect()
+    cpu4 = time.process_time()
+    for start in range(0, len(docs), STREAM_BATCH):
+        pure.match_batch(docs[start : start + STREAM_BATCH])
+    cpu4_s = time.process_time() - cpu4
     gc.unfreeze()
     return {
         "queries": len(queries),
@@ -176,6 +184,8 @@ def bench_stream(texts: list[tuple[str, str | None, int]], queries: list[str]) -
         "folded_given_us_per_mention_cpu": round(cpu3_s / len(docs) * 1e6, 2),
         "prepared_mentions_per_s_cpu": round(len(docs) / cpu2_s),
         "prepared_us_per_mention_cpu": round(cpu2_s / len(docs) * 1e6, 2),
+        "key_finder": type(matcher._finder).__name__,
+        "pure_python_finder_mentions_per_s_cpu": round(len(docs) / cpu4_s),
         "candidates_per_mention": round(candidates / len(docs), 2),
         "matches_per_mention": round(matched / len(docs), 3),
     }

@@ -127,7 +127,7 @@ def match_prepared(
     atoms, queries = max(tables.atoms, 1), max(tables.queries, 1)
     # folded and joined strings, no PreparedDoc: a batch of those alive at once costs more in
     # allocation and garbage collection than the matching; one is made only for a check
-    if not any(isinstance(doc, PreparedDoc) for doc in docs):
+    if PreparedDoc not in map(type, docs):  # C-level: no generator frame per mention
         plain = cast("list[Doc]", list(docs))
         bodies, joined = fold_and_join_batch(plain, folded)
     else:
@@ -148,7 +148,7 @@ def match_prepared(
         codes_parts = []
     if matcher._marks:
         raw = list(map(_TEXT, plain))
-        titled = [i for i, title in enumerate(map(_TITLE, plain)) if title]
+        titled = np.flatnonzero(np.fromiter(map(bool, map(_TITLE, plain)), dtype=bool, count=count)).tolist()
         for mark, atom in matcher._marks:
             marked = np.fromiter(map(contains, raw, repeat(mark)), dtype=bool, count=count)
             for i in titled:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import repeat
+from operator import is_
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
@@ -203,10 +205,13 @@ def fold_and_join_batch(docs: Sequence[Doc], folded: Sequence[str | None] | None
     """:func:`fold_and_join` for a batch: the folded bodies and the joined words, in order; the
     words split for all bodies at once (:func:`resonanz.mentions.tokens.spaced_words_batch`).
     ``folded``: per mention, the body ingest already folded, or None."""
-    bodies = [
-        given if given is not None else fold(f"{doc.title}\n{doc.text}" if doc.title else doc.text)
-        for doc, given in zip(docs, folded or [None] * len(docs), strict=True)
-    ]
+    if folded is not None and len(folded) == len(docs) and not any(map(is_, folded, repeat(None))):
+        bodies = list(folded)  # ingest's case: every body given (no Python frame per mention)
+    else:
+        bodies = [
+            given if given is not None else fold(f"{doc.title}\n{doc.text}" if doc.title else doc.text)
+            for doc, given in zip(docs, folded or [None] * len(docs), strict=True)
+        ]
     joined = spaced_words_batch(bodies)
     if joined is None:  # a NUL in a body, or a character FTS5 rewrites
         joined = [fold_and_join(doc, body)[1] for doc, body in zip(docs, bodies, strict=True)]

@@ -15,7 +15,7 @@ from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import repeat
 from operator import is_
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 from urllib.parse import urlsplit
 
 from resonanz.analysis.stages.entities import _HANDLE, _HASHTAG, _URL, _trim_url
@@ -206,7 +206,7 @@ def fold_and_join_batch(docs: Sequence[Doc], folded: Sequence[str | None] | None
     words split for all bodies at once (:func:`resonanz.mentions.tokens.spaced_words_batch`).
     ``folded``: per mention, the body ingest already folded, or None."""
     if folded is not None and len(folded) == len(docs) and not any(map(is_, folded, repeat(None))):
-        bodies = list(folded)  # ingest's case: every body given (no Python frame per mention)
+        bodies = cast("list[str]", list(folded))  # ingest's case: all given (no Python frame per mention)
     else:
         bodies = [
             given if given is not None else fold(f"{doc.title}\n{doc.text}" if doc.title else doc.text)

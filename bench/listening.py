@@ -13,13 +13,13 @@ words, wildcards with exclusions, phrases with a language, hashtags and handles,
 intent fields, a few ``?`` wildcards (see :func:`make_queries`). Deterministic per seed.
 
 (a) times ``Matcher.match_batch`` over the stream in batches of 1,000 (what ingest calls; the
-headline), folding and splitting the text included; then ``Matcher.match`` one mention at a time;
-then the batches given each mention's folded body (ingest folds it once, for the content hash and
-the index, and hands it over: the matcher still splits the words); then given each mention
-already prepared (folded and split outside the timing); then the headline's path with the
-pure-Python key finder (``Matcher(native=False)``: an install without a C compiler); not building
-the matcher (reported apart). The input list is moved out of the garbage collector's way (``gc.freeze``) as a worker's
-start-up heap is.
+headline, the best of three passes), folding and splitting the text included; then
+``Matcher.match`` one mention at a time; then the batches given each mention's folded body (ingest
+folds it once, for the content hash and the index, and hands it over: the matcher still splits the
+words); then given each mention already prepared (folded and split outside the timing); then the
+headline's path with the pure-Python key finder (``Matcher(native=False)``: an install without a C
+compiler); not building the matcher (reported apart). The input list is moved out of the garbage
+collector's way (``gc.freeze``) as a worker's start-up heap is.
 Candidate and match counts come from an untimed pass. (b) stores the mentions first (untimed;
 language and sentiment columns set as the analysis would), then runs each draft query ``--repeat``
 times through :func:`resonanz.listening.service.try_query` and reports p50/p95.
@@ -55,6 +55,8 @@ from resonanz.mentions.tokens import words
 
 #: mentions per Matcher.match_batch call in the stream figure (ingest matches 500 at a time)
 STREAM_BATCH = 1000
+#: passes over the stream for the headline figure, the fastest reported
+HEADLINE_PASSES = 3
 PROBLEMS = ["verspätung", "ausfall", "störung", "kaputt", "delay", "cancel*", "app", "hotline", "preis*", "abo"]
 DRAFTS = [
     "nordwelle",
@@ -137,10 +139,13 @@ def bench_stream(texts: list[tuple[str, str | None, int]], queries: list[str]) -
     gc.freeze()
     # the headline: the stream as ingest matches it, batches of Docs in, each one's keys out,
     # folding and splitting the text included (Matcher.match_batch, numpy bookkeeping per batch)
-    wall, cpu = time.perf_counter(), time.process_time()
-    for start in range(0, len(docs), STREAM_BATCH):
-        matcher.match_batch(docs[start : start + STREAM_BATCH])
-    wall_s, cpu_s = time.perf_counter() - wall, time.process_time() - cpu
+    # the best of HEADLINE_PASSES passes: the shared VM's neighbours move a single pass by ±15 %
+    wall_s = cpu_s = float("inf")
+    for _ in range(HEADLINE_PASSES):
+        wall, cpu = time.perf_counter(), time.process_time()
+        for start in range(0, len(docs), STREAM_BATCH):
+            matcher.match_batch(docs[start : start + STREAM_BATCH])
+        wall_s, cpu_s = min(wall_s, time.perf_counter() - wall), min(cpu_s, time.process_time() - cpu)
     # one mention at a time (Matcher.match: what an alert or a single re-check pays)
     cpu1 = time.process_time()
     for doc in docs:

@@ -18,6 +18,7 @@ from aiosmtpd.smtp import SMTP, Envelope
 from aiosmtpd.smtp import Session as SmtpSession
 from pypdf import PdfReader
 from sqlalchemy import func, select
+from sqlalchemy.orm import undefer
 
 from resonanz import clock
 from resonanz.audit.models import AuditEvent
@@ -36,10 +37,15 @@ class Mailbox:
     port: int = 0
     received: list[tuple[list[str], EmailMessage]] = field(default_factory=list)
     data_answer: str | None = None
+    #: an answer to a message for one of these recipients (the others are accepted)
+    refuse: dict[str, str] = field(default_factory=dict)
 
     async def handle_DATA(self, server: SMTP, session: SmtpSession, envelope: Envelope) -> str:
         if self.data_answer:
             return self.data_answer
+        for address in envelope.rcpt_tos:
+            if address in self.refuse:
+                return self.refuse[address]
         msg = message_from_bytes(envelope.original_content or b"", policy=policy.default)
         assert isinstance(msg, EmailMessage)
         self.received.append((list(envelope.rcpt_tos), msg))
@@ -71,7 +77,7 @@ def frozen() -> Iterator[list[datetime]]:
     clock.set_clock(None)
 
 
-def _setup(db: Database, smtp: Mailbox | None) -> None:
+def _setup(db: Database, smtp: Mailbox | None, *, english_reader: bool = False) -> None:
     db.settings = db.settings.model_copy(
         update={
             "smtp_host": "127.0.0.1" if smtp else None,
@@ -81,6 +87,9 @@ def _setup(db: Database, smtp: Mailbox | None) -> None:
     )
     with db.sessions() as s:
         user = make_user(s, email="leiterin@example.org", language="de")
+        readers = [user.id]
+        if english_reader:
+            readers.append(make_user(s, email="Analyst@Example.org", language="en", time_zone="America/New_York").id)
     with db.sessions() as s, s.begin():
         ws = build(s, days=14)
         rollups.rebuild(s)
@@ -88,7 +97,7 @@ def _setup(db: Database, smtp: Mailbox | None) -> None:
             name="Nordwelle weekly",
             brand_ids=[ws.brands["Nordwelle"]],
             period="weekly",
-            recipient_user_ids=[user.id],
+            recipient_user_ids=readers,
             recipient_emails=["Team@Example.org"],
             language="de",
             tz="Europe/Berlin",
@@ -173,3 +182,60 @@ def test_a_run_left_sending_is_marked_failed_not_resent(db: Database, smtp: Mail
     result: Any = run_due(db, {})
     assert result["stale"] == 1 and len(smtp.received) == 1
     assert _runs(db)[0].status == RunStatus.failed
+
+
+def _pdf_text(msg: EmailMessage) -> str:
+    (attachment,) = list(msg.iter_attachments())
+    return "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(attachment.get_content())).pages)
+
+
+def test_each_language_among_the_recipients_gets_its_own_email(
+    db: Database, smtp: Mailbox, frozen: list[datetime]
+) -> None:
+    """A German report with an English-reading user: one e-mail in English (digest and PDF) to
+    them, one in German to the German user and the extra address; the same numbers, the
+    report's zone for both (its week and days are cut in Berlin)."""
+    _setup(db, smtp, english_reader=True)
+    run_due(db, {})
+    (run,) = _runs(db)
+    assert run.status == RunStatus.sent
+    assert sorted(run.sent_to) == ["analyst@example.org", "leiterin@example.org", "team@example.org"]
+    by_first = {sorted(rcpts)[0]: msg for rcpts, msg in smtp.received}
+    assert sorted(sorted(rcpts) for rcpts, _ in smtp.received) == [
+        ["analyst@example.org"],
+        ["leiterin@example.org", "team@example.org"],
+    ]
+    english, german = by_first["analyst@example.org"], by_first["leiterin@example.org"]
+    assert english["Subject"] == "Weekly report: Nordwelle weekly (Mar 9 – 15, 2026)"
+    assert german["Subject"] == "Wochenbericht: Nordwelle weekly (9.–15. März 2026)"
+    english_pdf, german_pdf = _pdf_text(english), _pdf_text(german)
+    assert "Mentions" in english_pdf and "Erwähnungen" not in english_pdf
+    assert "Erwähnungen" in german_pdf and "21" in english_pdf and "21" in german_pdf
+    with db.sessions() as s:  # the stored PDF (for download) is the report's language
+        stored = s.get_one(ReportRun, run.id, options=[undefer(ReportRun.pdf)]).pdf
+    assert stored is not None
+    assert "Erwähnungen" in "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(stored)).pages)
+
+
+def test_a_retry_sends_only_to_the_language_not_reached(db: Database, smtp: Mailbox, frozen: list[datetime]) -> None:
+    """The English e-mail is refused for a while: the German readers get theirs once, the
+    English reader theirs on the retry; "send again" goes to everyone."""
+    _setup(db, smtp, english_reader=True)
+    smtp.refuse = {"analyst@example.org": "451 4.3.0 mailbox busy"}
+    run_due(db, {})
+    (run,) = _runs(db)
+    assert run.status == RunStatus.pending and "451" in (run.error or "")
+    assert run.sent_to == ["leiterin@example.org", "team@example.org"] and len(smtp.received) == 1
+    smtp.refuse = {}
+    run_due(db, {})
+    (run,) = _runs(db)
+    assert run.status == RunStatus.sent and run.attempts == 2
+    assert [sorted(rcpts) for rcpts, _ in smtp.received] == [
+        ["leiterin@example.org", "team@example.org"],
+        ["analyst@example.org"],
+    ]
+    assert sorted(run.sent_to) == ["analyst@example.org", "leiterin@example.org", "team@example.org"]
+    with db.sessions() as s, s.begin():
+        do_send_again(s, run=s.get_one(ReportRun, run.id), actor=None)
+    send_run(db, {"run_id": run.id})
+    assert len(smtp.received) == 4  # both languages again

@@ -11,8 +11,9 @@ people see it and can send it by hand.
 
 from __future__ import annotations
 
+import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,7 +29,8 @@ from resonanz.errors import ConflictError, InputError
 from resonanz.listening.models import Brand, Query
 from resonanz.notifications.base import DeliveryResult, DeliveryStatus
 from resonanz.notifications.email import send_email
-from resonanz.reports.content import gather
+from resonanz.notifications.readers import Readers
+from resonanz.reports.content import ReportContent, gather
 from resonanz.reports.digest import Digest, render_digest
 from resonanz.reports.models import ReportDefinition, ReportRun, RunStatus, RunTrigger
 from resonanz.reports.pdf import render_pdf
@@ -36,6 +38,8 @@ from resonanz.reports.schedule import Period, Window, containing, last_complete,
 from resonanz.reports.schemas import ReportCreate, ReportRead, ReportUpdate
 from resonanz.reports.service import due_window, recipients
 from resonanz.worker.queue import enqueue
+
+log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 #: the job that sends one run (enqueued by "send now"; the periodic job sends due runs itself)
@@ -211,10 +215,13 @@ def pdf_filename(report: ReportDefinition, run: ReportRun) -> str:
     return f"{safe}-{first_day.isoformat()}.pdf"
 
 
-def delivery_for(session: Session, *, run: ReportRun) -> tuple[list[str], str]:
-    """Who a run goes to and the PDF's file name."""
+def delivery_for(session: Session, *, run: ReportRun) -> tuple[list[Readers], str]:
+    """Who a run still goes to, one group per language (addresses an earlier attempt reached are
+    left out: a retry never sends twice), and the PDF's file name."""
     report = session.get_one(ReportDefinition, run.report_id)
-    return recipients(session, report=report), pdf_filename(report, run)
+    done = set(run.sent_to)
+    groups = [replace(g, to=[a for a in g.to if a not in done]) for g in recipients(session, report=report)]
+    return [g for g in groups if g.to], pdf_filename(report, run)
 
 
 def deliver(settings: Settings, *, to: list[str], digest: Digest, pdf: bytes, filename: str) -> DeliveryResult:
@@ -232,19 +239,47 @@ def deliver(settings: Settings, *, to: list[str], digest: Digest, pdf: bytes, fi
     )
 
 
-def record_delivery(session: Session, *, run: ReportRun, to: list[str], result: DeliveryResult) -> None:
-    """The outcome of :func:`deliver` on the run: sent, back to pending (retry) or failed."""
-    if not to:
+def deliver_all(
+    settings: Settings, *, groups: list[Readers], rendered: Rendered, filename: str
+) -> list[tuple[list[str], DeliveryResult]]:
+    """One e-mail per language among the recipients: the digest and the PDF worded for it (the
+    gathered numbers are the same; each other language costs one more rendering)."""
+    content, public_url = rendered.content, settings.public_url
+    out = []
+    for group in groups:
+        if group.language == content.language:
+            digest, pdf = rendered.digest, rendered.pdf
+        else:
+            try:
+                digest = render_digest(content, public_url=public_url, language=group.language)
+                pdf = render_pdf(content, public_url=public_url, language=group.language)
+            except Exception as exc:  # that language's readers wait; the others still get theirs
+                log.warning("report could not be rendered in %s", group.language, exc_info=True)
+                failed = DeliveryResult(DeliveryStatus.failed, f"could not generate ({group.language}): {exc}")
+                out.append((group.to, failed))
+                continue
+        out.append((group.to, deliver(settings, to=group.to, digest=digest, pdf=pdf, filename=filename)))
+    return out
+
+
+def record_delivery(session: Session, *, run: ReportRun, results: list[tuple[list[str], DeliveryResult]]) -> None:
+    """The outcome of :func:`deliver_all` on the run: every group reached (sent), or back to
+    pending (a group to retry; those reached are kept in ``sent_to`` and not sent again), or
+    failed. No recipients at all: generated, with that reason."""
+    reached = [a for to, result in results if result.ok for a in to]
+    failures = [result for _, result in results if not result.ok]
+    run.sent_to = list(dict.fromkeys([*run.sent_to, *reached]))
+    if reached:
+        do_record(session, actor=None, action="report.sent", object_type="report_run", object_id=run.id,
+                  after={"to": reached})  # fmt: skip
+    if not results and not run.sent_to:
         run.status, run.error = RunStatus.generated, "no recipients"
-    elif result.ok:
-        run.status, run.sent_at, run.sent_to, run.error = RunStatus.sent, now(), to, None
-        do_record(
-            session, actor=None, action="report.sent", object_type="report_run", object_id=run.id, after={"to": to}
-        )
-    elif result.status is DeliveryStatus.retry and run.attempts < MAX_ATTEMPTS:
-        run.status, run.error = RunStatus.pending, result.detail
+    elif not failures:
+        run.status, run.sent_at, run.error = RunStatus.sent, now(), None
+    elif any(r.status is DeliveryStatus.retry for r in failures) and run.attempts < MAX_ATTEMPTS:
+        run.status, run.error = RunStatus.pending, "; ".join(r.detail for r in failures)[:500]
     else:
-        run.status, run.error = RunStatus.failed, result.detail
+        run.status, run.error = RunStatus.failed, "; ".join(r.detail for r in failures)[:500]
     session.flush()
 
 
@@ -256,6 +291,7 @@ class Rendered:
     pdf: bytes
     summary: dict[str, Any]
     digest: Digest
+    content: ReportContent  # the gathered numbers, for other languages' renderings
 
 
 def requested_window(report: ReportDefinition, *, at: datetime | None) -> Window:
@@ -275,7 +311,7 @@ def render_window(session: Session, *, report: ReportDefinition, window: Window,
     SQLite a writing one holds ingest off while the numbers are gathered)."""
     content = gather(session, definition=report, window=window)
     pdf = render_pdf(content, public_url=settings.public_url)
-    return Rendered(window, pdf, content.summary(), render_digest(content, public_url=settings.public_url))
+    return Rendered(window, pdf, content.summary(), render_digest(content, public_url=settings.public_url), content)
 
 
 def do_generate_now(
@@ -313,7 +349,8 @@ def do_send_again(session: Session, *, run: ReportRun, actor: Actor | None) -> R
     """Queue a run to be e-mailed (again) to the report's recipients, by a background job."""
     if run.status == RunStatus.sending:
         raise ConflictError("the run is being sent right now")
-    run.status, run.error, run.attempts = RunStatus.pending, None, 0
+    # to every recipient again: an automatic retry skips those reached, a send-again does not
+    run.status, run.error, run.attempts, run.sent_to = RunStatus.pending, None, 0, []
     session.flush()
     enqueue(session, kind=SEND_KIND, payload={"run_id": run.id}, dedupe_key=f"{SEND_KIND}:{run.id}")
     do_record(session, actor=actor, action="report.send", object_type="report_run", object_id=run.id)

@@ -206,10 +206,11 @@ def _posts(pdf: ReportPDF, posts: list[NotablePost], t: Texts, lab: dict[str, st
         pdf.ln(7)
 
 
-def render_pdf(content: ReportContent, *, public_url: str) -> bytes:
-    """The report as PDF bytes."""
+def render_pdf(content: ReportContent, *, public_url: str, language: str | None = None) -> bytes:
+    """The report as PDF bytes, in the report's language or a recipient's (``language``). The
+    zone stays the report's: its period and days are cut in it."""
     c = content
-    t = texts(c.language, c.tz)
+    t = texts(language or c.language, c.tz)
     lab = labels(t)
     title = f"{period_name(c, t)}: {c.name}"
     pdf = ReportPDF(footer_text=f"{c.name} · {t.window(c.window)}")

@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, undefer
 
-from resonanz.accounts.models import User
 from resonanz.errors import NotFoundError
+from resonanz.notifications.readers import Readers, group_readers
 from resonanz.reports.models import ReportDefinition, ReportRun
 from resonanz.reports.schedule import Period, Window, last_complete, next_run
 
@@ -53,18 +53,19 @@ def list_runs(
     return list(session.scalars(stmt))
 
 
-def recipients(session: Session, *, report: ReportDefinition) -> list[str]:
-    """The addresses a report goes to: its active users' and its extra addresses, each once."""
-    out: list[str] = []
-    if report.recipient_user_ids:
-        users = session.scalars(
-            select(User.email).where(User.id.in_(report.recipient_user_ids), User.active.is_(True)).order_by(User.id)
-        )
-        out += [e.lower() for e in users]
-    for address in report.recipient_emails:
-        if address.lower() not in out:
-            out.append(address.lower())
-    return out
+def recipients(session: Session, *, report: ReportDefinition) -> list[Readers]:
+    """The addresses a report goes to, each once, grouped by language: its active users read
+    their own language (or the report's), its extra addresses the report's. Everyone reads the
+    report's zone, in which its period and days are cut. Addresses in lower case."""
+    return group_readers(
+        session,
+        user_ids=report.recipient_user_ids,
+        emails=report.recipient_emails,
+        language=report.language,
+        time_zone=report.tz,
+        users_zone=False,
+        lower=True,
+    )
 
 
 def due_window(report: ReportDefinition, *, at: datetime) -> Window | None:

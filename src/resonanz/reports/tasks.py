@@ -19,7 +19,7 @@ from resonanz.reports.actions import (
     SEND_KIND,
     claim_run,
     create_due_runs,
-    deliver,
+    deliver_all,
     delivery_for,
     fail_stale_runs,
     record_delivery,
@@ -49,7 +49,7 @@ def process_run(db: Database, *, run_id: int) -> str:
             run = session.get_one(ReportRun, run_id)
             report = session.get_one(ReportDefinition, run.report_id)
             rendered = render_window(session, report=report, window=run_window(report, run), settings=db.settings)
-            to, filename = delivery_for(session, run=run)
+            groups, filename = delivery_for(session, run=run)
     except Exception as exc:  # a report that cannot be rendered is recorded, not retried forever
         log.warning("report run %s could not be generated", run_id, exc_info=True)
         with transaction(db.sessions) as session:
@@ -59,10 +59,10 @@ def process_run(db: Database, *, run_id: int) -> str:
         return str(run.status)
     with transaction(db.sessions) as session:
         store_rendered(session.get_one(ReportRun, run_id), rendered)
-    result = deliver(db.settings, to=to, digest=rendered.digest, pdf=rendered.pdf, filename=filename)
+    results = deliver_all(db.settings, groups=groups, rendered=rendered, filename=filename)
     with transaction(db.sessions) as session:
         run = session.get_one(ReportRun, run_id)
-        record_delivery(session, run=run, to=to, result=result)
+        record_delivery(session, run=run, results=results)
         return str(run.status)
 
 

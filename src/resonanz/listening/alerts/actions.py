@@ -21,7 +21,6 @@ from resonanz.audit.actions import Actor, do_record
 from resonanz.clock import now
 from resonanz.config import Settings
 from resonanz.errors import ConflictError, InputError
-from resonanz.i18n import negotiate
 from resonanz.listening.alerts.evaluate import MAX_CATCH_UP, Firing, bucket_minutes, explain, judge
 from resonanz.listening.alerts.message import build_notification
 from resonanz.listening.alerts.models import Alert, AlertRule, AlertStatus
@@ -32,6 +31,7 @@ from resonanz.listening.models import Brand, Query
 from resonanz.notifications.actions import do_queue_delivery
 from resonanz.notifications.email import check_address
 from resonanz.notifications.models import NotificationChannel
+from resonanz.notifications.readers import Readers, group_readers
 
 _FIELDS = ("name", "kind", "query_id", "brand_id", "params", "cooldown_minutes", "enabled", "channel_ids",
            "recipient_user_ids", "recipient_emails")  # fmt: skip
@@ -216,32 +216,16 @@ def _record_firing(session: Session, rule: AlertRule, firing: Firing, step: time
     return alert, True
 
 
-@dataclass(frozen=True)
-class Readers:
-    """E-mail addresses that read one language in one zone (one message is worded for them)."""
-
-    language: str
-    time_zone: str
-    to: list[str]
-
-
 def recipients(session: Session, rule: AlertRule, settings: Settings) -> list[Readers]:
     """The rule's chosen (active) users, grouped by their language and zone, and its extra
     addresses, which read the settings' ``notification_language`` / ``notification_time_zone``."""
-    default = (settings.notification_language, settings.notification_time_zone)
-    groups: dict[tuple[str, str], list[str]] = {}
-    if rule.recipient_user_ids:
-        stmt = select(User.email, User.language, User.time_zone).where(
-            User.id.in_(rule.recipient_user_ids), User.active.is_(True)
-        )
-        for email, language, time_zone in session.execute(stmt.order_by(User.id)):
-            key = (negotiate(None, language or default[0]), time_zone or default[1])
-            groups.setdefault(key, []).append(email)
-    taken = {a for addresses in groups.values() for a in addresses}
-    extra = [a for a in dict.fromkeys(rule.recipient_emails) if a not in taken]
-    if extra:
-        groups.setdefault(default, []).extend(extra)
-    return [Readers(language, tz, list(dict.fromkeys(to))) for (language, tz), to in groups.items()]
+    return group_readers(
+        session,
+        user_ids=rule.recipient_user_ids,
+        emails=rule.recipient_emails,
+        language=settings.notification_language,
+        time_zone=settings.notification_time_zone,
+    )
 
 
 def _notify(session: Session, rule: AlertRule, alert: Alert, settings: Settings) -> None:

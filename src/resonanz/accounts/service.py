@@ -100,7 +100,7 @@ def resolve_session(session: Session, *, raw_token: str, idle: timedelta = IDLE_
     ).first()
     if row is None:
         return None
-    web_session, user = row.tuple()
+    web_session, user = row
     moment = now()
     if (
         web_session.revoked_at is not None
@@ -125,7 +125,7 @@ def resolve_api_token(session: Session, *, raw_token: str) -> Principal | None:
     ).first()
     if row is None:
         return None
-    token, user = row.tuple()
+    token, user = row
     moment = now()
     if token.revoked_at is not None or not user.active or (token.expires_at is not None and token.expires_at <= moment):
         return None

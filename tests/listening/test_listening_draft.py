@@ -13,8 +13,9 @@ from resonanz.cli.main import app
 from resonanz.config import Settings
 from resonanz.db.database import Database
 from resonanz.listening.history import translate
-from resonanz.listening.query import Doc, compile_query
+from resonanz.listening.query import Doc, PreparedDoc, compile_query
 from resonanz.listening.service import try_query
+from resonanz.mentions.models import Mention
 from tests.listening.factories import T0, store_docs
 
 TEXTS = [
@@ -120,3 +121,39 @@ def test_reindex_repairs_an_index_written_by_the_postgresql_parser(session: Sess
     assert reindex(session, batch=1) == 1
     assert matching_ids(session, "example") == [mid] == matching_ids(session, '"e mail"')
     session.rollback()
+
+
+def test_time_windows_agree_with_the_mentions_in_them(session: Session, is_pg: bool) -> None:
+    """A window holds the index reads to its ids on SQLite (FTS5 seeks to them); counts, curves
+    and samples stay those of the mentions in the window, also where ids do not follow time (a
+    backfill: the older half stored after the newer one)."""
+    docs = [Doc(text=TEXTS[i % len(TEXTS)] + f" nr{i}", lang="de" if i % 3 else "en") for i in range(36)]
+    newer = store_docs(session, docs[18:], start=T0 + timedelta(days=9), step=timedelta(hours=12))
+    older = store_docs(session, docs[:18], start=T0, step=timedelta(hours=12))
+    session.commit()
+    assert min(newer) < min(older)  # ids against time
+    published = {mid: T0 + timedelta(hours=12 * i) for i, mid in enumerate(older)}
+    published |= {mid: T0 + timedelta(days=9, hours=12 * i) for i, mid in enumerate(newer)}
+    by_id = dict(zip(older + newer, docs, strict=True))
+    queries = ["bahn*", "bahn lang:de", "bahn* NOT flughafen", "bahn ONEAR/2 verspätung", "#bahnchaos OR @db"]
+    queries.append("lang:en")
+    windows = [(T0 + timedelta(days=2), T0 + timedelta(days=5)), (T0 + timedelta(days=8), T0 + timedelta(days=12)),
+               (T0 + timedelta(days=30), None), (None, T0 + timedelta(days=1))]  # fmt: skip
+    for text in queries:
+        compiled = compile_query(text)
+        for since, until in windows:
+            inside = [
+                mid
+                for mid, doc in by_id.items()
+                if (since is None or published[mid] >= since) and (until is None or published[mid] < until)
+            ]
+            expected = sorted(mid for mid in inside if compiled.test(PreparedDoc(by_id[mid])))
+            result = try_query(session, query=compiled, since=since, until=until, samples=3)
+            assert result.count == len(expected), (text, since, until)
+            assert sum(c for _, c in result.curve) == len(expected)
+            newest = sorted(expected, key=lambda m: (published[m], m), reverse=True)[:3]
+            assert [s.id for s in result.samples] == newest, (text, since, until)
+    window = [Mention.published_at >= T0 + timedelta(days=2), Mention.published_at < T0 + timedelta(days=5)]
+    plan = translate(session, compile_query("bahn*").tree, window=window)
+    assert plan.ids == (None if is_pg else (min(older[4:10]), max(older[4:10])))
+    assert translate(session, compile_query("lang:en").tree, window=window).ids is None  # no index read

@@ -151,7 +151,7 @@ def count_candidates(session: Session, plan: SqlPlan, window: Sequence[ColumnEle
     is the planner's estimate from the index statistics: an exact count reads every candidate's
     row of ``mention_search`` (0.5–1 s for 150,000 at 1M mentions), which is the scan's budget."""
     if plan.driver is not None:
-        ids = count_index(session, plan.driver)
+        ids = count_index(session, plan.driver, ids=plan.ids)
         if not window and session.get_bind().dialect.name == "postgresql":
             planned = planned_index_rows(session, plan.driver)
             if planned >= PG_PLANNED_ABOVE:
@@ -196,6 +196,8 @@ def _rows(
             stmt = stmt.order_by(key.desc())
         if every > 1:
             stmt = stmt.where(key % every == 0)
+        if plan.ids is not None:  # the index reads only the window's ids (FTS5 seeks to them)
+            stmt = stmt.where(key.between(*plan.ids))
     else:
         conds = [*([plan.where] if plan.where is not None else []), *window]
         stmt = select(Mention.id, _published(), *columns).order_by(Mention.id.desc())
@@ -283,7 +285,7 @@ def newest_matches(
     stmt = select(Mention.id, *columns)
     conds: list[ColumnElement[bool]] = list(window)
     if plan.driver is not None and session.get_bind().dialect.name != "postgresql":
-        conds.append(literal_column("+mention.id", Integer).in_(count_index(session, plan.driver)))
+        conds.append(literal_column("+mention.id", Integer).in_(count_index(session, plan.driver, ids=plan.ids)))
     elif plan.where is not None:
         conds.append(plan.where)
     if conds:

@@ -192,12 +192,13 @@ def try_query(
     per day in ``tz`` (a zone name; None: UTC)."""
     started = time.perf_counter()
     compiled = compile_query(query) if isinstance(query, str) else query
-    plan = translate(session, compiled.tree)
     window: list[ColumnElement[bool]] = []
     if since is not None:
         window.append(Mention.published_at >= since)
     if until is not None:
         window.append(Mention.published_at < until)
+    # a window holds every index read to its ids (a week of a long history reads a week's share)
+    plan = translate(session, compiled.tree, window=window)
     days = LocalDays(session, zone_of(tz))
     result = DraftResult(compiled.text, compiled.normalized, plan.exact, 0, [], zone=str(days.zone))
     with time_limit(session, time_limit_s):
@@ -393,7 +394,7 @@ def _newest_exact(
             if len(found) == samples:
                 return found
         if count >= SAMPLE_WALK_MIN and plan.index_only is not None:
-            walk = literal_column("+mention.id", Integer).in_(count_index(session, plan.index_only))
+            walk = literal_column("+mention.id", Integer).in_(count_index(session, plan.index_only, ids=plan.ids))
             conds = [walk, *window]
     if conds:
         rows = rows.where(and_(*conds))

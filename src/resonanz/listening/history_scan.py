@@ -194,7 +194,11 @@ def _rows(
             # FTS5 yields its matches in rowid order either way; newest ingested first. PostgreSQL
             # streams its bitmap scan in table order: a sort would wait for every candidate
             stmt = stmt.order_by(key.desc())
-        if every > 1:
+        if every > 1 and session.get_bind().dialect.name == "postgresql":
+            # on the mention's id: on the index's, PostgreSQL took the GIN match for rare and
+            # scanned all history's candidates for a window's few (7 days at 1M: 550 -> 23 ms)
+            stmt = stmt.where(Mention.id % every == 0)
+        elif every > 1:
             stmt = stmt.where(key % every == 0)
         if plan.ids is not None:  # the index reads only the window's ids (FTS5 seeks to them)
             stmt = stmt.where(key.between(*plan.ids))

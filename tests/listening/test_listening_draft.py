@@ -6,13 +6,15 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import pytest
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from resonanz.cli.main import app
 from resonanz.config import Settings
 from resonanz.db.database import Database
-from resonanz.listening.history import translate
+from resonanz.listening import service
+from resonanz.listening.history import translate, window_span
 from resonanz.listening.query import Doc, PreparedDoc, compile_query
 from resonanz.listening.service import try_query
 from resonanz.mentions.models import Mention
@@ -154,6 +156,36 @@ def test_time_windows_agree_with_the_mentions_in_them(session: Session, is_pg: b
             newest = sorted(expected, key=lambda m: (published[m], m), reverse=True)[:3]
             assert [s.id for s in result.samples] == newest, (text, since, until)
     window = [Mention.published_at >= T0 + timedelta(days=2), Mention.published_at < T0 + timedelta(days=5)]
-    plan = translate(session, compile_query("bahn*").tree, window=window)
-    assert plan.ids == (None if is_pg else (min(older[4:10]), max(older[4:10])))
-    assert translate(session, compile_query("lang:en").tree, window=window).ids is None  # no index read
+    lo, hi, rows = window_span(session, window)
+    assert (lo, hi, rows) == (min(older[4:10]), max(older[4:10]), 6)
+    plan = translate(session, compile_query("bahn*").tree, ids=(lo, hi))
+    assert plan.ids == (None if is_pg else (lo, hi))
+    assert window_span(session, [Mention.published_at >= T0 + timedelta(days=300)]) == (1, 0, 0)
+
+
+def test_a_large_window_in_the_live_editor_is_estimated_from_every_kth_mention(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past LIVE_WINDOW_ROWS mentions in the window, the live editor reads every k-th by id:
+    ``count`` the matches among them, ``estimate`` and the curve k times that; the CLI's limit
+    still counts every match."""
+    docs = [Doc(text=TEXTS[i % len(TEXTS)], lang="de" if i % 3 else "en") for i in range(60)]
+    ids = store_docs(session, docs, step=timedelta(hours=6))
+    session.commit()
+    monkeypatch.setattr(service, "LIVE_WINDOW_ROWS", 10)
+    since, until = T0 + timedelta(days=2), T0 + timedelta(days=12)
+    inside = [mid for i, mid in enumerate(ids) if since <= T0 + timedelta(hours=6 * i) < until]
+    assert len(inside) == 40  # every = 4
+    for text in ["bahn*", "bahn* lang:de", "bahn* NOT flughafen"]:
+        compiled = compile_query(text)
+        matching = [mid for mid in inside if compiled.test(PreparedDoc(docs[ids.index(mid)]))]
+        sampled = [mid for mid in matching if mid % 4 == 0]
+        live = try_query(session, query=text, since=since, until=until, time_limit_s=1.5, samples=2)
+        assert live.truncated and live.curve_every == 4 and live.scanned_share == 0.25, text
+        assert live.count == len(sampled) and live.estimate == 4 * len(sampled), text
+        assert sum(c for _, c in live.curve) == live.estimate
+        assert {s.id for s in live.samples} <= set(sampled) and len(live.samples) == min(2, len(sampled))
+        full = try_query(session, query=text, since=since, until=until)  # the CLI's 10 s
+        assert not full.truncated and full.count == len(matching), text
+    columns = try_query(session, query="lang:en", since=since, until=until, time_limit_s=1.5)
+    assert not columns.truncated and columns.count == len([m for m in inside if ids.index(m) % 3 == 0])

@@ -76,7 +76,7 @@ class SqlPlan:
     #: is the whole condition): a mention the driver's expression matches is selected when this holds
     rest: ColumnElement[bool] | None = None
     #: the lowest and highest id of the mentions in the caller's time window: every index read is
-    #: held to them (:func:`window_ids`; SQLite); None: no window
+    #: held to them (:func:`window_span`; SQLite); None: no window
     ids: tuple[int, int] | None = None
 
 
@@ -271,11 +271,10 @@ def _text_only(node: ast.Node) -> bool:
 
 
 class _Translator:
-    def __init__(self, session: Session, window: Sequence[ColumnElement[bool]] = ()) -> None:
+    def __init__(self, session: Session, ids: tuple[int, int] | None = None, every: int = 1) -> None:
         self.session = session
-        self.window = window
-        #: the window's id range, read when the first index expression needs it
-        self.ids: tuple[int, int] | None = None
+        self.ids = ids
+        self.every = every
         postgres = session.get_bind().dialect.name == "postgresql"
         self.index = _Index(postgres, None if postgres else functools.partial(expand_pattern, session))
         self.params = 0
@@ -290,11 +289,8 @@ class _Translator:
             sql = f"SELECT mention_id FROM mention_search WHERE vector @@ CAST(:{name} AS tsquery)"
         else:
             sql = f"SELECT rowid FROM mention_fts WHERE mention_fts MATCH :{name}"
-        if self.window and self.ids is None and not self.index.pg:
-            # SQLite only: PostgreSQL's planner already drives a narrow window by the
-            # published_at index, and an id range in its GIN subquery made it choose worse
-            # plans (7 days of `kundenservice` at 1M: 31 -> 400 ms)
-            self.ids = window_ids(self.session, self.window)
+        if self.every > 1 and not self.index.pg:  # FTS5 keeps only the sampled rowids
+            sql += f" AND rowid % {int(self.every)} = 0"
         found = text(sql + _id_range(self.index.pg, self.ids)).bindparams(bindparam(name, expr))
         ids = found.columns(column("id", Integer))
         condition = Mention.id.in_(ids)
@@ -352,11 +348,15 @@ class _Translator:
         return None, False  # pragma: no cover - leaves are handled above
 
 
-def translate(session: Session, tree: ast.Node, *, window: Sequence[ColumnElement[bool]] = ()) -> SqlPlan:
-    """The SQL condition for ``tree`` on this session's engine. ``window``: conditions on the
-    mention the caller adds to every statement itself (a time range); the index reads are then
-    held to the window's ids (:attr:`SqlPlan.ids`)."""
-    translator = _Translator(session, window)
+def translate(session: Session, tree: ast.Node, *, ids: tuple[int, int] | None = None, every: int = 1) -> SqlPlan:
+    """The SQL condition for ``tree`` on this session's engine. For a caller that holds its own
+    statements to a time window: ``ids``, the window's id range (:func:`window_span`), held to by
+    every index read on SQLite (:attr:`SqlPlan.ids`); ``every`` > 1, the caller reads only
+    mentions whose id is a multiple of it, and SQLite's index reads keep only those. PostgreSQL's
+    GIN subqueries get neither: its planner already drives a narrow window by the published_at
+    index, and an id range or modulus there made it scan every match instead (7 days of
+    ``kundenservice`` at 1M: 31 -> 400 ms)."""
+    translator = _Translator(session, None if session.get_bind().dialect.name == "postgresql" else ids, every)
     where, exact = translator.condition(tree)
     exprs = {id(c): e for c, e in translator.conditions}
     whole = exprs.get(id(where))
@@ -381,12 +381,14 @@ def _id_range(pg: bool, ids: tuple[int, int] | None) -> str:
     return f" AND {'mention_id' if pg else 'rowid'} BETWEEN {lo} AND {hi}"
 
 
-def window_ids(session: Session, window: Sequence[ColumnElement[bool]]) -> tuple[int, int]:
-    """The lowest and highest id among the mentions in ``window`` (``(1, 0)``: none), read from
-    the ``published_at`` index. Ids follow ingest order, which mostly follows time: a window is
-    then a narrow id range; a backfill only widens it (slower, never wrong)."""
-    lo, hi = session.execute(select(func.min(Mention.id), func.max(Mention.id)).where(*window)).one()
-    return (1, 0) if lo is None else (int(lo), int(hi))
+def window_span(session: Session, window: Sequence[ColumnElement[bool]]) -> tuple[int, int, int]:
+    """``(lowest id, highest id, mentions)`` of the mentions in ``window`` (``(1, 0, 0)``: none),
+    read from the ``published_at`` index in one pass. Ids follow ingest order, which mostly
+    follows time: a window is then a narrow id range; a backfill only widens it (slower, never
+    wrong)."""
+    stmt = select(func.min(Mention.id), func.max(Mention.id), func.count()).select_from(Mention).where(*window)
+    lo, hi, rows = session.execute(stmt).one()
+    return (1, 0, 0) if lo is None else (int(lo), int(hi), int(rows))
 
 
 def count_index(session: Session, expr: str, *, every: int = 1, ids: tuple[int, int] | None = None) -> Any:

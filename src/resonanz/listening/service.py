@@ -34,6 +34,7 @@ from resonanz.listening.history import (
     sample_percent,
     to_doc,
     translate,
+    window_span,
 )
 from resonanz.listening.history_days import LocalDays, zone_of
 from resonanz.listening.history_live import covered, driver_sample, through_covering_index
@@ -54,6 +55,10 @@ LIVE_CURVE_ROWS = 6_000
 #: live editor on SQLite, the rows of at most about this many candidates, evenly spread by id, and
 #: estimates from the matches among them (:func:`resonanz.listening.history_live.driver_sample`)
 LIVE_SAMPLE_ROWS = 15_000
+#: an exact draft over a time window (the editor's period) reads, in the live editor, every k-th
+#: mention of the window by id when the window holds more than this many: count and curve are
+#: estimated from them (a month of 1M mentions: 320 -> 40 ms on PostgreSQL)
+LIVE_WINDOW_ROWS = 15_000
 #: candidates a checked draft checks in the live editor (20–40 µs each): an estimate within ~2 %
 #: in ~100 ms; the CLI's longer limit checks :data:`CHECKS_PER_LIMIT_S` per second of it
 LIVE_CHECKS = 2_500
@@ -197,12 +202,22 @@ def try_query(
         window.append(Mention.published_at >= since)
     if until is not None:
         window.append(Mention.published_at < until)
-    # a window holds every index read to its ids (a week of a long history reads a week's share)
-    plan = translate(session, compiled.tree, window=window)
+    plan = translate(session, compiled.tree)
     days = LocalDays(session, zone_of(tz))
     result = DraftResult(compiled.text, compiled.normalized, plan.exact, 0, [], zone=str(days.zone))
+    live = time_limit_s <= PG_ESTIMATE_WITHIN_S
     with time_limit(session, time_limit_s):
-        if plan.exact:
+        every = 1
+        if window and plan.index_queries:
+            # the index reads held to the window's ids (a week of a long history reads a week's
+            # share of the index); a large window in the live editor: every k-th mention (a
+            # draft of columns only reads no index, and its rows are as cheap as the count)
+            lo, hi, rows = window_span(session, window)
+            every = max(1, -(-rows // LIVE_WINDOW_ROWS)) if plan.exact and live else 1
+            plan = translate(session, compiled.tree, ids=(lo, hi), every=every)
+        if every > 1:
+            _exact_window_sample(session, plan, window, every, samples, days, result)
+        elif plan.exact:
             _exact(session, plan, window, samples, days, result, estimate=time_limit_s <= PG_ESTIMATE_WITHIN_S)
         else:
             budget = min(max_candidates, max(1_000, int(time_limit_s * CHECKS_PER_LIMIT_S)))
@@ -274,6 +289,33 @@ def _exact(
     out.count = sum(c for _, c in out.curve)
     if samples and out.count:
         out.samples = _newest_exact(session, plan, conds, window, samples, out.count)
+
+
+def _exact_window_sample(
+    session: Session,
+    plan: SqlPlan,
+    window: list[ColumnElement[bool]],
+    every: int,
+    samples: int,
+    days: LocalDays,
+    out: DraftResult,
+) -> None:
+    """An exact draft over a large window in the live editor: the matches among every ``every``-th
+    mention of the window (by id; ``sampled`` holds its index reads to the same ids), each day's
+    count and the total projected by ``every``. The samples are the newest matches among them
+    (reading the newest of all matches would read them all)."""
+    conds = [*([plan.where] if plan.where is not None else []), *window, Mention.id % every == 0]
+    key = days.key.label("day")
+    stmt = select(key, func.count()).select_from(Mention).where(and_(*conds)).group_by(key)
+    curve = days.curve(session.execute(stmt))
+    out.count = sum(c for _, c in curve)
+    out.truncated, out.curve_every, out.scanned_share = True, every, round(1 / every, 4)
+    out.estimate = out.count * every
+    out.curve = [(day, c * every) for day, c in curve]
+    if samples and out.count:
+        rows = select(Mention.id, Mention.published_at, Mention.platform, Mention.title, Mention.text)
+        newest = rows.where(and_(*conds)).order_by(Mention.published_at.desc(), Mention.id.desc()).limit(samples)
+        out.samples = _samples(session, newest)
 
 
 def _guarded(session: Session) -> Any:

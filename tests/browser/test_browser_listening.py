@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import Page, expect
 
@@ -76,3 +77,30 @@ def test_a_budgeted_answer_shows_the_estimate_and_the_share_checked(signed_in: C
     expect(count).to_contain_text("356,274")
     expect(count).to_contain_text("12.5%")
     expect(count).to_contain_text("1,234")
+
+
+def test_the_period_narrows_the_live_test_to_recent_days(signed_in: Callable[..., Page]) -> None:
+    """Choosing "Last 7 days" tests the same draft again with ``since`` a week back: the count is
+    that of the period (never more than all history's), and "All history" brings it back."""
+    page = signed_in("analyst")
+    page.goto("/queries/new")
+    count = page.locator("[data-test-count]")
+    page.get_by_label("Query", exact=True).press_sequentially("nordwelle", delay=20)
+    expect(count).to_have_attribute("data-count", re.compile(r"^[1-9]\d*$"))
+    everything = int(count.get_attribute("data-count") or "0")
+
+    with page.expect_request("**/api/v1/queries/test") as sent:
+        page.get_by_label("Period").select_option("7")
+    body = sent.value.post_data_json
+    assert body["text"] == "nordwelle" and "since" in body
+    since = datetime.fromisoformat(body["since"].replace("Z", "+00:00"))
+    assert timedelta(days=6, hours=23) < datetime.now(UTC) - since < timedelta(days=7, hours=1)
+    sent.value.response()
+    page.wait_for_function("() => !document.querySelector('[data-query-editor]').hasAttribute('aria-busy')")
+    recent = int(count.get_attribute("data-count") or "0")
+    assert 0 <= recent <= everything
+
+    with page.expect_request("**/api/v1/queries/test") as sent:
+        page.get_by_label("Period").select_option("")
+    assert "since" not in sent.value.post_data_json
+    expect(count).to_have_attribute("data-count", str(everything))

@@ -1,5 +1,6 @@
 /* The query editor's live test: as the user types, the draft is sent (debounced) to
-   POST /api/v1/queries/test with the session's CSRF header, and the count, a per-day volume
+   POST /api/v1/queries/test with the session's CSRF header (over the chosen period: ``since``
+   the last 7, 30 or 90 days, or all history), and the count, a per-day volume
    curve (SVG built with DOM calls) and the newest matches are shown. Every text from the server
    goes in with textContent, never as HTML: sample posts are untrusted. A syntax error shows the
    parser's message and a caret under the column. Older answers that arrive late are dropped. */
@@ -80,6 +81,7 @@
     var caret = root.querySelector("[data-test-caret]");
     var curve = root.querySelector("[data-test-curve]");
     var samples = root.querySelector("[data-test-samples]");
+    var period = root.querySelector("[data-test-period]");
     var msg = root.dataset;
     var lang = document.documentElement.lang || "en";
     var numberFormat = new Intl.NumberFormat(lang);
@@ -139,8 +141,9 @@
 
     function run() {
       var text = input.value.trim();
-      if (text === lastText) return;
-      lastText = text;
+      var days = period ? period.value : "";
+      if (text + "\n" + days === lastText) return;
+      lastText = text + "\n" + days;
       if (controller) controller.abort();
       if (!text) {
         count.hidden = true; errorBox.hidden = true; curve.hidden = true; clear(samples);
@@ -155,7 +158,8 @@
         method: "POST",
         credentials: "same-origin",
         headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRF-Token": msg.csrf },
-        body: JSON.stringify({ text: text, samples: 5 }),
+        body: JSON.stringify(days ? { text: text, samples: 5, since: new Date(Date.now() - days * 86400000).toISOString() }
+                                  : { text: text, samples: 5 }),
         signal: controller ? controller.signal : undefined
       }).then(function (response) {
         return response.json().then(function (body) { return { ok: response.ok, status: response.status, body: body }; });
@@ -177,6 +181,8 @@
       if (timer) clearTimeout(timer);
       timer = setTimeout(run, 350);
     });
+    // the period: the same draft over the last 7, 30 or 90 days, or the whole history
+    if (period) period.addEventListener("change", run);
     if (input.value.trim()) run();
   }
 

@@ -207,7 +207,7 @@ def try_query(
     result = DraftResult(compiled.text, compiled.normalized, plan.exact, 0, [], zone=str(days.zone))
     live = time_limit_s <= PG_ESTIMATE_WITHIN_S
     with time_limit(session, time_limit_s):
-        every = 1
+        every, rows = 1, 0
         if window and plan.index_queries:
             # the index reads held to the window's ids (a week of a long history reads a week's
             # share of the index); a large window in the live editor: every k-th mention (a
@@ -223,7 +223,9 @@ def try_query(
             budget = min(max_candidates, max(1_000, int(time_limit_s * CHECKS_PER_LIMIT_S)))
             if time_limit_s <= PG_ESTIMATE_WITHIN_S:
                 budget = min(budget, LIVE_CHECKS)
-            _checked(session, compiled, plan, window, samples, budget, started, time_limit_s, days, result)
+            # PostgreSQL counts a large window's candidates among every k-th of its mentions
+            count_every = max(1, -(-rows // LIVE_WINDOW_ROWS)) if live and days.postgres else 1
+            _checked(session, compiled, plan, window, samples, budget, started, time_limit_s, days, result, count_every)
     # outside the time limit (the scan may have used it up); a PostgreSQL timeout aborted the
     # transaction, so a scan stopped by it shows no samples
     if result.sample_ids and not (result.timed_out and session.get_bind().dialect.name == "postgresql"):
@@ -463,6 +465,7 @@ def _checked(
     time_limit_s: float,
     days: LocalDays,
     out: DraftResult,
+    count_every: int = 1,
 ) -> None:
     """Candidates from the index, checked in Python within a row budget and a deadline
     (:mod:`resonanz.listening.history_scan`); the newest matches apart when not every candidate
@@ -475,7 +478,7 @@ def _checked(
         )
     else:
         try:
-            candidates: int | None = count_candidates(session, plan, window)
+            candidates: int | None = count_candidates(session, plan, window, every=count_every)
         except OperationalError as exc:  # counting alone ran out of time: scan without a total
             if not _is_timeout(exc) or session.get_bind().dialect.name == "postgresql":
                 raise

@@ -218,10 +218,10 @@ def try_query(
         if every > 1:
             _exact_window_sample(session, plan, window, every, samples, days, result)
         elif plan.exact:
-            _exact(session, plan, window, samples, days, result, estimate=time_limit_s <= PG_ESTIMATE_WITHIN_S)
+            _exact(session, plan, window, samples, days, result, estimate=live)
         else:
             budget = min(max_candidates, max(1_000, int(time_limit_s * CHECKS_PER_LIMIT_S)))
-            if time_limit_s <= PG_ESTIMATE_WITHIN_S:
+            if live:
                 budget = min(budget, LIVE_CHECKS)
             # PostgreSQL counts a large window's candidates among every k-th of its mentions
             count_every = max(1, -(-rows // LIVE_WINDOW_ROWS)) if live and days.postgres else 1
